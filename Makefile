@@ -1,0 +1,38 @@
+# Two commands do all the set-up: `make run` and `make test`.
+# The virtualenv is (re)built when it is missing or when a requirements file changes.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+TEST_STAMP := $(VENV)/.test-installed
+
+.PHONY: run test lint format clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(TEST_STAMP): requirements.txt requirements-test.txt $(RUNTIME_STAMP)
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+run: $(RUNTIME_STAMP)
+	$(PY) main.py
+
+lint: $(TEST_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint
+	$(PY) -m pytest
+
+format: $(TEST_STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV)
