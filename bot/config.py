@@ -1,0 +1,146 @@
+"""The bot's settings: read once from the environment (and `.env`) into one typed object.
+
+Nothing else in the project reads the environment. The variable names documented in the
+README are a contract with the people who deploy the bot; keep them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+ANILIST_API_URL = "https://graphql.anilist.co"
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one sentence for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # repr=False keeps the token out of logs and tracebacks that print the settings.
+    discord_token: str = field(repr=False)
+    owner_ids: frozenset[int] = frozenset()
+    data_dir: Path = Path("data")
+    anilist_api_url: str = ANILIST_API_URL
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    anilist_requests_per_minute: int = 30
+    list_cache_minutes: float = 15.0
+    catalogue_size: int = 5000
+    catalogue_max_age_days: float = 7.0
+    build_catalogue: bool = True
+    recommend_cooldown_seconds: float = 10.0
+    repeat_chance: float = 0.05
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "anime8.db"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | os.PathLike[str] | None = ".env"
+) -> Settings:
+    """Build the settings from `environ` (default: the process environment) over `env_file`.
+
+    Values already in the environment win over `.env`, as with python-dotenv's default.
+    Raises ConfigError naming the variable and the fix.
+    """
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    env = {k: v.strip() for k, v in values.items()}
+
+    token = env.get("DISCORD_TOKEN", "")
+    if not token:
+        raise ConfigError(
+            "DISCORD_TOKEN is not set: put your bot token in the environment or in .env "
+            "(copy .env.example to .env and fill it in)."
+        )
+    log_level = env.get("LOG_LEVEL", "INFO").upper() or "INFO"
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}.")
+
+    return Settings(
+        discord_token=token,
+        owner_ids=_id_set(env, "OWNER_IDS"),
+        data_dir=Path(env.get("DATA_DIR") or "data"),
+        anilist_api_url=_url(env, "ANILIST_API_URL", ANILIST_API_URL, ("http://", "https://")),
+        discord_api_base=_url(env, "DISCORD_API_BASE", None, ("http://", "https://")),
+        discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL", None, ("ws://", "wss://")),
+        dev_guild_id=_snowflake(env, "DEV_GUILD_ID"),
+        log_level=log_level,
+        anilist_requests_per_minute=int(_number(env, "ANILIST_REQUESTS_PER_MINUTE", 30, 1, 90)),
+        list_cache_minutes=_number(env, "LIST_CACHE_MINUTES", 15.0, 0, 24 * 60),
+        catalogue_size=int(_number(env, "CATALOGUE_SIZE", 5000, 0, 5000)),
+        catalogue_max_age_days=_number(env, "CATALOGUE_MAX_AGE_DAYS", 7.0, 0, 365),
+        build_catalogue=_flag(env, "BUILD_CATALOGUE", True),
+        recommend_cooldown_seconds=_number(env, "RECOMMEND_COOLDOWN_SECONDS", 10.0, 0, 3600),
+        repeat_chance=_number(env, "REPEAT_CHANCE", 0.05, 0, 1),
+    )
+
+
+def _snowflake(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "")
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 20:
+        raise ConfigError(f"{name} must be a Discord id (digits only, e.g. 123456789012345678).")
+    return int(raw)
+
+
+def _id_set(env: Mapping[str, str], name: str) -> frozenset[int]:
+    parts = [p.strip() for p in env.get(name, "").split(",") if p.strip()]
+    if any(not p.isdigit() or len(p) > 20 for p in parts):
+        raise ConfigError(
+            f"{name} must be a comma-separated list of Discord user ids "
+            "(digits only, e.g. 123456789012345678,234567890123456789)."
+        )
+    return frozenset(int(p) for p in parts)
+
+
+def _url(
+    env: Mapping[str, str], name: str, default: str | None, schemes: tuple[str, ...]
+) -> str | None:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    if not raw.startswith(schemes) or " " in raw:
+        raise ConfigError(f"{name} must be a URL starting with {' or '.join(schemes)}.")
+    return raw.rstrip("/")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a number from {low:g} to {high:g}, not {raw!r}.")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}.")
