@@ -180,7 +180,7 @@ class Database:
             return {row["media_id"]: row["rating"] async for row in cur}
 
     async def all_feedback(self, media_type: str) -> list[tuple[int, str | None, int, int]]:
-        """Every stored rating of one type: (discord_user_id, anilist_username, media_id, rating)."""
+        """Every rating of one type as (discord_user_id, anilist_username, media_id, rating)."""
         async with self.conn.execute(
             "SELECT discord_user_id, anilist_username, media_id, rating FROM feedback"
             " WHERE media_type = ?",

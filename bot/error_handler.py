@@ -1,0 +1,71 @@
+"""One place that turns failures into what the user sees.
+
+Order of handling:
+1. UserFacingError (possibly wrapped by discord.py) -> its sentence, ephemeral.
+2. Failed checks (owner-only, cooldown) and bad option values -> a sentence, ephemeral.
+3. Anything else -> "something went wrong (error id …)", ephemeral, and the traceback is
+   logged with the same id so the user can quote it to the owners.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+
+class NotAnOwner(app_commands.CheckFailure):
+    """Raised by the owner-only check."""
+
+
+def describe(error: BaseException) -> tuple[str, bool]:
+    """The sentence for the user, and whether the failure was expected (no traceback needed)."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, UserFacingError):
+        return error.user_message, True
+    if isinstance(error, NotAnOwner):
+        return "Only the bot's owners can use this command.", True
+    if isinstance(error, app_commands.CommandOnCooldown):
+        wait = max(1, round(error.retry_after))
+        return f"You're going a little fast: try again in {wait} s.", True
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command only works in a server.", True
+    if isinstance(error, app_commands.TransformerError | app_commands.CommandSignatureMismatch):
+        return "One of the options you gave isn't valid; please check it and try again.", True
+    if isinstance(error, app_commands.CommandNotFound):
+        return "I don't know that command any more; Discord may still be updating it.", True
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here.", True
+    error_id = secrets.token_hex(4)
+    log.error("unexpected error %s", error_id, exc_info=error)
+    return f"Something went wrong (error id {error_id}); the owners can look it up.", False
+
+
+async def reply_with_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the user what failed, ephemerally, whatever state the interaction is in."""
+    message, _ = describe(error)
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(message, ephemeral=True)
+            return
+        if interaction.extras.get("public_thinking"):
+            # A public "thinking…" placeholder would otherwise carry the error for everyone.
+            interaction.extras["public_thinking"] = False
+            await interaction.delete_original_response()
+        await interaction.followup.send(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver an error message to the user", exc_info=True)
+
+
+class Anime8CommandTree(app_commands.CommandTree):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await reply_with_error(interaction, error)

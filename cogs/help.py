@@ -1,0 +1,39 @@
+"""/help: what each command does, built from the command tree so it never goes stale."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core import Anime8Bot
+
+ABOUT = (
+    "Anime8 recommends anime and manga from your AniList list or from a description of what "
+    "you like, and learns from the ratings you give its picks.\n"
+    "*Anime8 is an unofficial bot using data from [AniList](https://anilist.co); it is not "
+    "affiliated with AniList.*"
+)
+
+
+class Help(commands.Cog):
+    def __init__(self, bot: Anime8Bot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="help", description="What Anime8 can do and how to use it.")
+    async def help(self, interaction: discord.Interaction) -> None:
+        embed = discord.Embed(title="Anime8 help", description=ABOUT, colour=0x02A9FF)
+        for command in sorted(self.bot.tree.get_commands(), key=lambda c: c.name):
+            if not isinstance(command, app_commands.Command):
+                continue
+            options = " ".join(f"`{p.name}`" for p in command.parameters)
+            embed.add_field(
+                name=f"/{command.name}",
+                value=f"{command.description}\n{options}".strip(),
+                inline=False,
+            )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: Anime8Bot) -> None:
+    await bot.add_cog(Help(bot))
