@@ -92,11 +92,13 @@ class ForgetCounts:
     feedback: int
     linked_accounts: int
     recommendation_log: int
-    anilist_lists: int
+    anilist_list_rows: int
 
     @property
     def total(self) -> int:
-        return self.feedback + self.linked_accounts + self.recommendation_log + self.anilist_lists
+        return (
+            self.feedback + self.linked_accounts + self.recommendation_log + self.anilist_list_rows
+        )
 
 
 class Database:
@@ -261,12 +263,17 @@ class Database:
                 (discord_user_id, discord_user_id),
             ) as cur:
                 usernames = [row[0] async for row in cur]
-            lists = 0
+            list_rows = 0
             for name in usernames:
+                # Entries go by cascade, which rowcount does not report: count them first.
+                async with self.conn.execute(
+                    "SELECT COUNT(*) FROM anilist_list_entries WHERE username = ?", (name,)
+                ) as cur:
+                    (entries,) = await cur.fetchone()
                 cur = await self.conn.execute(
                     "DELETE FROM anilist_lists WHERE username = ?", (name,)
                 )
-                lists += cur.rowcount
+                list_rows += entries + cur.rowcount
             counts = []
             for table in ("feedback", "linked_accounts", "recommendation_log"):
                 cur = await self.conn.execute(
@@ -277,4 +284,4 @@ class Database:
             await self.conn.execute("ROLLBACK")
             raise
         await self.conn.execute("COMMIT")
-        return ForgetCounts(*counts, anilist_lists=lists)
+        return ForgetCounts(*counts, anilist_list_rows=list_rows)

@@ -1,0 +1,110 @@
+"""Storage: migrations, the feedback contract, and deletion of a user's data."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.storage import MIGRATIONS, Database
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = await Database.open(tmp_path / "anime8.db")
+    yield database
+    await database.close()
+
+
+async def test_migrations_set_user_version_and_are_idempotent(tmp_path):
+    """Opening twice runs each migration once and leaves user_version at the latest."""
+    path = tmp_path / "anime8.db"
+    first = await Database.open(path)
+    await first.save_rating(1, 10, "ANIME", 7)
+    await first.close()
+    second = await Database.open(path)
+    assert await second.schema_version() == len(MIGRATIONS)
+    assert await second.ratings_of(1, "ANIME") == {10: 7}
+    await second.close()
+
+
+async def test_wal_and_foreign_keys_are_on(db):
+    """The connection runs in WAL mode with foreign keys enforced."""
+    async with db.conn.execute("PRAGMA journal_mode") as cur:
+        assert (await cur.fetchone())[0] == "wal"
+    async with db.conn.execute("PRAGMA foreign_keys") as cur:
+        assert (await cur.fetchone())[0] == 1
+
+
+async def test_feedback_contract_columns(db):
+    """The feedback table keeps the column names other tools rely on."""
+    async with db.conn.execute("PRAGMA table_info(feedback)") as cur:
+        columns = {row["name"] async for row in cur}
+    assert {
+        "discord_user_id",
+        "anilist_username",
+        "media_id",
+        "media_type",
+        "rating",
+        "created_at",
+        "updated_at",
+    } <= columns
+
+
+async def test_second_rating_updates_the_row(db):
+    """One row per user and title: a second rating replaces the first, keeping created_at."""
+    await db.save_rating(5, 100, "ANIME", 3, "Alice")
+    async with db.conn.execute("SELECT created_at FROM feedback") as cur:
+        (created,) = await cur.fetchone()
+    await db.save_rating(5, 100, "ANIME", 9)
+    async with db.conn.execute(
+        "SELECT rating, anilist_username, created_at, updated_at FROM feedback"
+    ) as cur:
+        rows = await cur.fetchall()
+    assert len(rows) == 1
+    assert rows[0]["rating"] == 9 and rows[0]["anilist_username"] == "Alice"
+    assert rows[0]["created_at"] == created <= rows[0]["updated_at"]
+
+
+@pytest.mark.parametrize("rating", [-1, 11])
+async def test_rating_outside_0_to_10_is_refused_by_the_schema(db, rating):
+    """The CHECK constraint stops an out-of-range rating even if code forgets to."""
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.save_rating(5, 100, "ANIME", rating)
+    assert await db.ratings_of(5, "ANIME") == {}
+
+
+async def test_links_and_history(db):
+    """Linking replaces an old link; history is per user and type."""
+    await db.link_account(1, "Old")
+    await db.link_account(1, "New")
+    assert await db.linked_username(1) == "New"
+    await db.log_recommendations(1, "New", "ANIME", [1, 2, 3])
+    await db.log_recommendations(2, None, "ANIME", [9])
+    assert await db.recently_recommended(1, "ANIME") == {1, 2, 3}
+    assert await db.recently_recommended(1, "MANGA") == set()
+    assert await db.unlink_account(1) is True
+    assert await db.unlink_account(1) is False
+
+
+async def test_forget_removes_only_that_user(db):
+    """/forget deletes the caller's feedback, link, history and AniList lists, nobody else's."""
+    await db.link_account(1, "Alice")
+    await db.save_rating(1, 10, "ANIME", 8, "Alice")
+    await db.save_rating(1, 11, "MANGA", 2, "Alice")
+    await db.save_rating(2, 10, "ANIME", 5, "Bob")
+    await db.log_recommendations(1, "Alice", "ANIME", [10, 12])
+    await db.conn.execute(
+        "INSERT INTO anilist_lists (username, media_type, fetched_at) VALUES ('alice', 'ANIME', 0)"
+    )
+    await db.conn.execute(
+        "INSERT INTO anilist_list_entries (username, media_type, media_id, status, score)"
+        " VALUES ('alice', 'ANIME', 10, 'COMPLETED', 9)"
+    )
+    counts = await db.forget_user(1)
+    assert (counts.feedback, counts.linked_accounts, counts.recommendation_log) == (2, 1, 2)
+    assert counts.anilist_list_rows == 2  # the list and its one entry
+    assert counts.total == 7
+    assert await db.ratings_of(2, "ANIME") == {10: 5}
+    async with db.conn.execute("SELECT COUNT(*) FROM anilist_list_entries") as cur:
+        assert (await cur.fetchone())[0] == 0
