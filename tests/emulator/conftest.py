@@ -16,8 +16,11 @@ STEP_TIMEOUT = 5.0
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[DiscordEmulator]:
-    async with DiscordEmulator(heartbeat_interval_ms=500) as emu:
+async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[DiscordEmulator]:
+    """A started emulator that discord.py points at. Options for DiscordEmulator come from
+    ``@pytest.mark.parametrize("emulator", [{...}], indirect=True)``."""
+    options = {"heartbeat_interval_ms": 500, **getattr(request, "param", {})}
+    async with DiscordEmulator(**options) as emu:
         restore = point_discord_at(emu.api_base, emu.gateway_url)
         try:
             yield emu

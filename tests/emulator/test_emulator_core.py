@@ -18,8 +18,6 @@ from tests.fakes.discord_emulator import (
     GUILD_ID,
     NSFW_CHANNEL_ID,
     OWNER_ID,
-    DiscordEmulator,
-    point_discord_at,
 )
 
 
@@ -67,23 +65,15 @@ async def test_application_owner_is_bot_owner(emulator, bot_factory, run_bot):
         assert not await bot.is_owner(discord.Object(ALICE_ID))
 
 
-async def test_team_owned_application_owners(bot_factory):
+@pytest.mark.parametrize("emulator", [{"team_owned": True}], indirect=True)
+async def test_team_owned_application_owners(emulator, bot_factory, run_bot):
     """With a team-owned application, admins and developers are owners, read-only members not."""
-    async with DiscordEmulator(team_owned=True) as emu:
-        restore = point_discord_at(emu.api_base, emu.gateway_url)
-        bot = bot_factory()
-        try:
-            async with asyncio.timeout(5):
-                await bot.login(emu.token)
-                info = await bot.application_info()
-                assert info.team is not None and info.team.owner_id == OWNER_ID
-                assert await bot.is_owner(discord.Object(OWNER_ID))
-                assert await bot.is_owner(discord.Object(ALICE_ID))  # developer
-                assert not await bot.is_owner(discord.Object(BOB_ID))  # read-only
-        finally:
-            await bot.close()
-            restore()
-        assert emu.errors == []
+    async with run_bot(bot_factory()) as bot:
+        info = await bot.application_info()
+        assert info.team is not None and info.team.owner_id == OWNER_ID
+        assert await bot.is_owner(discord.Object(OWNER_ID))
+        assert await bot.is_owner(discord.Object(ALICE_ID))  # developer
+        assert not await bot.is_owner(discord.Object(BOB_ID))  # read-only
 
 
 def add_search_command(tree: app_commands.CommandTree, **kwargs) -> None:

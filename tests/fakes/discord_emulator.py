@@ -1368,8 +1368,10 @@ class DiscordEmulator:
         return self.permissions_of(self.bot_user)
 
     async def _send_interaction(self, payload: JSONDict) -> InteractionRecord:
-        if self._live is None or not self._live.ready:
-            raise RuntimeError("the bot is not connected: await emu.wait_until_ready() first")
+        # A session is enough: while the bot is reconnecting the dispatch waits in the session
+        # and is replayed on RESUME, as Discord does.
+        if self._session is None:
+            raise RuntimeError("the bot never identified: await emu.wait_until_ready() first")
         record = InteractionRecord(self, payload, time.monotonic())
         self.interactions[record.id] = record
         await self._dispatch("INTERACTION_CREATE", payload)
