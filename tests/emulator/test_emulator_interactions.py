@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from tests.fakes.discord_emulator import GENERAL_CHANNEL_ID
+from tests.fakes.discord_emulator import GENERAL_CHANNEL_ID, render_message
 
 
 async def test_subcommand_autocomplete_and_modal(emulator, bot_factory, run_bot):
@@ -72,3 +72,28 @@ async def test_channel_messages_are_sent_edited_and_fetched(emulator, bot_factor
     stored = emulator.channel_messages("general")
     assert [m["content"] for m in stored] == ["daily pick (updated)"]
     assert stored[0]["author"]["bot"] is True
+
+
+async def test_discord_limits_reject_oversized_messages(emulator, bot_factory, run_bot):
+    """Content over 2000 characters or an embed description over 4096 is rejected with
+    Discord's 50035 Invalid Form Body, as production would."""
+    bot = bot_factory()
+    codes: list[int] = []
+
+    @bot.tree.command(name="long", description="Too long")
+    async def long(interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        for kwargs in ({"content": "x" * 2001}, {"embed": discord.Embed(description="y" * 4097)}):
+            try:
+                await interaction.followup.send(**kwargs)
+            except discord.HTTPException as exc:
+                codes.append(exc.code)
+        await interaction.followup.send("fits")
+
+    async with run_bot(bot):
+        await bot.tree.sync()
+        record = await emulator.invoke("long")
+        reply = await record.wait_message(lambda m: m["content"] == "fits")
+    assert codes == [50035, 50035]
+    assert "embeds.0.description" in emulator.client_errors[1]["errors"]
+    assert render_message(reply).splitlines()[1] == "content: fits"
