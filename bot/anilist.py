@@ -1,0 +1,317 @@
+"""AniList GraphQL client: one per process, every request through one shared RateLimiter.
+
+API:
+    AniListClient(session: aiohttp.ClientSession, url: str, limiter: RateLimiter, *,
+                  timeout_s: float = 20.0, max_attempts: int = 3, backoff_s: float = 1.0)
+    await client.query(operation: str, query: str, variables: dict, *,
+                       priority: Priority = Priority.INTERACTIVE,
+                       deadline_s: float | None = None, username: str | None = None) -> dict
+        Returns the response's `data`. `deadline_s` is how long the caller can wait, in
+        seconds from now (None: as long as it takes, for background work). `username` is the
+        user the query is about, named in "not found" / "private" errors.
+    await client.user_exists(name: str, *, deadline_s: float | None = None) -> str
+        AniList's spelling of the name (one cheap `User(name:)` query).
+    validate_username(name: str) -> str     the name, stripped; InvalidUsername otherwise.
+    Field / render(fields) / count_fields(fields)
+        Query selections built from data, so callers can compute their query complexity.
+
+Errors (all but AniListQueryError are UserFacingError with one sentence for the user):
+    InvalidUsername, AniListUserNotFound(username), AniListPrivateUser(username),
+    AniListRateLimited(retry_after), AniListUnavailable, and AniListQueryError (a bug:
+    AniList rejected our query; logged with the operation name, shown as "something went wrong").
+
+Retries: 5xx, timeouts, connection errors and malformed JSON are retried with jittered
+exponential backoff, `max_attempts` requests in all; a 429 pauses the whole limiter for its
+Retry-After (60 s when absent) and is retried at most MAX_RATE_LIMITED_RETRIES times when that
+fits the caller's deadline; other 4xx are never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import random
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.errors import UserFacingError
+from bot.rate_limit import Priority, RateLimiter, WaitTooLong
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_AFTER_S = 60
+MAX_RATE_LIMITED_RETRIES = 2
+MAX_COMPLEXITY = 500
+MAX_PAGE_DEPTH = 5000
+MAX_PER_PAGE = 50
+# AniList usernames: ASCII letters and digits only (checked before any request is made).
+USERNAME_RE = re.compile(r"[A-Za-z0-9]{2,20}")
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+class InvalidUsername(UserFacingError):
+    def __init__(self) -> None:
+        super().__init__("That isn't an AniList username: they are 2 to 20 letters and digits.")
+
+
+class AniListUserNotFound(UserFacingError):
+    def __init__(self, username: str | None) -> None:
+        who = f"called {username}" if username else "with that name"
+        super().__init__(f"There is no AniList user {who}.")
+        self.username = username
+
+
+class AniListPrivateUser(UserFacingError):
+    def __init__(self, username: str | None) -> None:
+        whose = f"{username}'s" if username else "That"
+        super().__init__(f"{whose} AniList profile or list is private, so I can't read it.")
+        self.username = username
+
+
+class AniListRateLimited(UserFacingError):
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"AniList is rate-limiting us; try again in {self.retry_after} s.")
+
+
+class AniListUnavailable(UserFacingError):
+    def __init__(self, reason: str = "") -> None:
+        super().__init__("AniList isn't answering right now; please try again in a few minutes.")
+        self.reason = reason
+
+
+class AniListQueryError(Exception):
+    """AniList rejected a query we built: a bug on our side, never the user's doing."""
+
+    def __init__(self, operation: str, messages: list[str]) -> None:
+        super().__init__(f"AniList rejected query {operation}: {'; '.join(messages)}")
+        self.operation = operation
+        self.messages = messages
+
+
+class _Transient(Exception):
+    """A failure worth retrying: 5xx, timeout, connection error, malformed JSON."""
+
+
+class _Throttled(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"429, retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+def validate_username(name: str) -> str:
+    name = name.strip()
+    if not USERNAME_RE.fullmatch(name):
+        raise InvalidUsername()
+    return name
+
+
+# -- query building -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One field of a selection: `name` may carry arguments, e.g. "score(format: POINT_100)"."""
+
+    name: str
+    children: tuple[Field, ...] = ()
+
+
+def fields(*names: str | Field) -> tuple[Field, ...]:
+    return tuple(n if isinstance(n, Field) else Field(n) for n in names)
+
+
+def render(selection: Iterable[Field]) -> str:
+    parts = []
+    for field in selection:
+        if field.children:
+            parts.append(f"{field.name} {{ {render(field.children)} }}")
+        else:
+            parts.append(field.name)
+    return " ".join(parts)
+
+
+def count_fields(selection: Iterable[Field]) -> int:
+    """AniList's query complexity of a selection: every requested field counts once."""
+    return sum(1 + count_fields(field.children) for field in selection)
+
+
+# What the recommender needs of a title, on users' lists and in the catalogue alike.
+MEDIA_FIELDS = fields(
+    "id",
+    "type",
+    "format",
+    Field("title", fields("romaji", "english", "native", "userPreferred")),
+    "genres",
+    Field("tags", fields("name", "rank", "category", "isAdult", "isMediaSpoiler")),
+    "isAdult",
+    "popularity",
+    "meanScore",
+    "averageScore",
+    "episodes",
+    "chapters",
+    Field("startDate", fields("year", "month", "day")),
+    "seasonYear",
+    Field(
+        "relations",
+        fields(Field("edges", fields("relationType", Field("node", fields("id", "type"))))),
+    ),
+    Field("coverImage", fields("extraLarge", "large", "color")),
+    "siteUrl",
+)
+
+USER_QUERY = "query UserExists($name: String) { User(name: $name) { id name } }"
+
+
+# -- the client ---------------------------------------------------------------------------
+
+
+class AniListClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        limiter: RateLimiter,
+        *,
+        timeout_s: float = 20.0,
+        max_attempts: int = 3,
+        backoff_s: float = 1.0,
+    ) -> None:
+        self._session = session
+        self._url = url
+        self.limiter = limiter
+        self._timeout_s = timeout_s
+        self._max_attempts = max_attempts
+        self._backoff_s = backoff_s
+
+    async def user_exists(self, name: str, *, deadline_s: float | None = None) -> str:
+        name = validate_username(name)
+        data = await self.query(
+            "UserExists", USER_QUERY, {"name": name}, deadline_s=deadline_s, username=name
+        )
+        user = data.get("User")
+        if not user:
+            raise AniListUserNotFound(name)
+        return user["name"]
+
+    async def query(
+        self,
+        operation: str,
+        query: str,
+        variables: Mapping[str, Any],
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        deadline_s: float | None = None,
+        username: str | None = None,
+    ) -> dict[str, Any]:
+        deadline = None if deadline_s is None else time.monotonic() + deadline_s
+        payload = {"query": query, "variables": dict(variables), "operationName": operation}
+        failures = 0
+        throttled = 0
+        # Bounded: every pass either returns, raises, or counts one failure or one 429.
+        while True:
+            try:
+                async with self.limiter.slot(priority, deadline):
+                    status, headers, raw = await self._post(payload, deadline)
+                return self._interpret(operation, status, headers, raw, username)
+            except WaitTooLong as wait:
+                raise AniListRateLimited(wait.seconds) from None
+            except _Throttled as answer:
+                throttled += 1
+                log.warning(
+                    "AniList answered 429 to %s; pausing %s s", operation, answer.retry_after
+                )
+                self.limiter.pause(answer.retry_after)
+                if throttled > MAX_RATE_LIMITED_RETRIES:
+                    raise AniListRateLimited(answer.retry_after) from None
+            except _Transient as failure:
+                failures += 1
+                delay = self._backoff_s * 2 ** (failures - 1) * random.uniform(0.5, 1.5)
+                out_of_time = deadline is not None and time.monotonic() + delay > deadline
+                if failures >= self._max_attempts or out_of_time:
+                    log.warning("AniList failed %s %d times (%s)", operation, failures, failure)
+                    raise AniListUnavailable(str(failure)) from None
+                log.info("AniList %s failed (%s); retrying in %.1f s", operation, failure, delay)
+                await asyncio.sleep(delay)
+
+    async def _post(
+        self, payload: dict[str, Any], deadline: float | None
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        timeout = self._timeout_s
+        if deadline is not None:
+            # Past the caller's deadline the answer is useless; keep a floor so it can arrive.
+            timeout = max(1.0, min(timeout, deadline - time.monotonic()))
+        try:
+            async with self._session.post(
+                self._url, json=payload, timeout=aiohttp.ClientTimeout(total=timeout)
+            ) as response:
+                raw = await response.read()
+                self._observe_remaining(response.headers)
+                return response.status, response.headers, raw
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise _Transient(type(error).__name__) from error
+
+    def _observe_remaining(self, headers: Mapping[str, str]) -> None:
+        try:
+            remaining = int(headers["X-RateLimit-Remaining"])
+        except (KeyError, ValueError):
+            return
+        self.limiter.observe_remaining(remaining)
+
+    def _interpret(
+        self,
+        operation: str,
+        status: int,
+        headers: Mapping[str, str],
+        raw: bytes,
+        username: str | None,
+    ) -> dict[str, Any]:
+        if status == 429:
+            raise _Throttled(_retry_after(headers))
+        if status >= 500:
+            raise _Transient(f"HTTP {status}")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            if status < 400:
+                raise _Transient(f"malformed JSON (HTTP {status})")
+            body = {}
+        errors = [e for e in body.get("errors") or () if isinstance(e, dict)]
+        messages = [str(e.get("message", "")) for e in errors]
+        if status == 403:
+            # AniList answers 403 when the API is switched off ("temporarily disabled").
+            raise AniListUnavailable("; ".join(messages) or "HTTP 403")
+        for error, message in zip(errors, messages, strict=True):
+            if message == "User not found":
+                raise AniListUserNotFound(username)
+            if message == "Private User":
+                raise AniListPrivateUser(username)
+            if isinstance(error.get("status"), int) and error["status"] >= 500:
+                raise _Transient(f"error {error['status']}: {message}")
+        if errors or status >= 400:
+            failure = AniListQueryError(operation, messages or [f"HTTP {status}"])
+            log.error("%s", failure)
+            raise failure
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise _Transient("response without data")
+        return data
+
+
+def _retry_after(headers: Mapping[str, str]) -> float:
+    try:
+        seconds = float(headers["Retry-After"])
+    except (KeyError, ValueError):
+        return DEFAULT_RETRY_AFTER_S
+    return seconds if math.isfinite(seconds) and seconds >= 0 else DEFAULT_RETRY_AFTER_S

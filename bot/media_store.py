@@ -1,0 +1,266 @@
+"""Stored AniList data: titles (table `media`), users' lists, catalogue build progress.
+
+API (all on `Database.conn`; media dicts are AniList's JSON as fetched):
+    MediaStore(db: Database)
+    await catalogue(media_type) -> list[dict]           catalogue titles, most popular first
+    await catalogue_count(media_type) -> int
+    await media_by_ids(ids) -> dict[int, dict]          any stored title, catalogue or not
+    await all_lists(media_type) -> dict[str, list[dict]]
+        Every stored list, expired ones too (training data): username -> entries
+        {"mediaId": int, "score": float 0-10 (0 = unscored), "status": str}.
+    await save_user_list(username, media_type, entries, media, fetched_at)
+    await load_user_list(username, media_type) -> StoredList | None
+    await delete_user_list(username, media_type)
+    await catalogue_build(media_type) -> CatalogueBuild | None
+    await start_catalogue_build(media_type, target, started_at) -> CatalogueBuild
+    await save_catalogue_batch(build, media, next_page, fetched, completed_at)
+
+Titles in the catalogue belong to the catalogue builder: saving a list never overwrites them
+(their stored copy also holds AniList's recommendations, which list queries do not ask for).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import weakref
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from bot.storage import Database
+
+# SQLite allows 32,766 host parameters; keep well under it.
+IDS_PER_QUERY = 900
+
+# One connection is shared by everything; two coroutines opening transactions on it at once
+# would nest them. Every MediaStore on the same Database takes the same lock.
+_write_locks: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredList:
+    username: str
+    media_type: str
+    fetched_at: float
+    entries: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueBuild:
+    media_type: str
+    target: int
+    next_page: int
+    fetched: int
+    started_at: float
+    completed_at: float | None
+
+
+class MediaStore:
+    def __init__(self, db: Database) -> None:
+        self._conn = db.conn
+        self._lock = _write_locks.setdefault(db, asyncio.Lock())
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    # -- titles ---------------------------------------------------------------------------
+
+    async def catalogue(self, media_type: str) -> list[dict[str, Any]]:
+        async with self._conn.execute(
+            "SELECT data FROM media WHERE type = ? AND in_catalogue = 1"
+            " ORDER BY popularity DESC, id",
+            (media_type,),
+        ) as cur:
+            return [json.loads(row["data"]) async for row in cur]
+
+    async def catalogue_count(self, media_type: str) -> int:
+        async with self._conn.execute(
+            "SELECT COUNT(*) FROM media WHERE type = ? AND in_catalogue = 1", (media_type,)
+        ) as cur:
+            (count,) = await cur.fetchone()
+        return count
+
+    async def media_by_ids(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(wanted), IDS_PER_QUERY):
+            batch = wanted[start : start + IDS_PER_QUERY]
+            marks = ",".join("?" * len(batch))
+            async with self._conn.execute(
+                f"SELECT id, data FROM media WHERE id IN ({marks})", batch
+            ) as cur:
+                found.update({row["id"]: json.loads(row["data"]) async for row in cur})
+        return found
+
+    async def _upsert_media(
+        self, media: Iterable[Mapping[str, Any]], *, in_catalogue: bool, now: float
+    ) -> None:
+        rows = [
+            (
+                m["id"],
+                m["type"],
+                m.get("popularity") or 0,
+                int(bool(m.get("isAdult"))),
+                int(in_catalogue),
+                json.dumps(m, separators=(",", ":")),
+                now,
+            )
+            for m in media
+        ]
+        # A list's copy of a title never replaces the catalogue's richer copy.
+        guard = "" if in_catalogue else " WHERE media.in_catalogue = 0"
+        await self._conn.executemany(
+            "INSERT INTO media (id, type, popularity, is_adult, in_catalogue, data, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            " type = excluded.type, popularity = excluded.popularity,"
+            " is_adult = excluded.is_adult, in_catalogue = excluded.in_catalogue,"
+            f" data = excluded.data, updated_at = excluded.updated_at{guard}",
+            rows,
+        )
+
+    # -- users' lists ---------------------------------------------------------------------
+
+    async def save_user_list(
+        self,
+        username: str,
+        media_type: str,
+        entries: Iterable[Mapping[str, Any]],
+        media: Iterable[Mapping[str, Any]],
+        fetched_at: float,
+    ) -> None:
+        """Replace the stored list (the username's casing too) and store its titles."""
+        rows = [
+            (username, media_type, e["mediaId"], e["status"], e["score"], e.get("progress"))
+            for e in entries
+        ]
+        async with self._transaction():
+            await self._upsert_media(media, in_catalogue=False, now=fetched_at)
+            # Deleting the list row drops its entries too (ON DELETE CASCADE).
+            await self._conn.execute(
+                "DELETE FROM anilist_lists WHERE username = ? AND media_type = ?",
+                (username, media_type),
+            )
+            await self._conn.execute(
+                "INSERT INTO anilist_lists (username, media_type, fetched_at) VALUES (?, ?, ?)",
+                (username, media_type, fetched_at),
+            )
+            await self._conn.executemany(
+                "INSERT INTO anilist_list_entries"
+                " (username, media_type, media_id, status, score, progress)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    async def load_user_list(self, username: str, media_type: str) -> StoredList | None:
+        async with self._conn.execute(
+            "SELECT username, fetched_at FROM anilist_lists WHERE username = ? AND media_type = ?",
+            (username, media_type),
+        ) as cur:
+            head = await cur.fetchone()
+        if head is None:
+            return None
+        async with self._conn.execute(
+            "SELECT media_id, status, score, progress FROM anilist_list_entries"
+            " WHERE username = ? AND media_type = ? ORDER BY rowid",
+            (username, media_type),
+        ) as cur:
+            entries = [
+                {
+                    "mediaId": row["media_id"],
+                    "score": row["score"],
+                    "status": row["status"],
+                    "progress": row["progress"],
+                }
+                async for row in cur
+            ]
+        return StoredList(head["username"], media_type, head["fetched_at"], entries)
+
+    async def delete_user_list(self, username: str, media_type: str) -> None:
+        async with self._lock:
+            await self._conn.execute(
+                "DELETE FROM anilist_lists WHERE username = ? AND media_type = ?",
+                (username, media_type),
+            )
+
+    async def all_lists(self, media_type: str) -> dict[str, list[dict[str, Any]]]:
+        lists: dict[str, list[dict[str, Any]]] = {}
+        async with self._conn.execute(
+            "SELECT l.username, e.media_id, e.score, e.status FROM anilist_lists l"
+            " JOIN anilist_list_entries e"
+            " ON e.username = l.username AND e.media_type = l.media_type"
+            " WHERE l.media_type = ? ORDER BY l.username, e.rowid",
+            (media_type,),
+        ) as cur:
+            async for row in cur:
+                lists.setdefault(row["username"], []).append(
+                    {"mediaId": row["media_id"], "score": row["score"], "status": row["status"]}
+                )
+        return lists
+
+    # -- catalogue builds -----------------------------------------------------------------
+
+    async def catalogue_build(self, media_type: str) -> CatalogueBuild | None:
+        async with self._conn.execute(
+            "SELECT media_type, target, next_page, fetched, started_at, completed_at"
+            " FROM catalogue_builds WHERE media_type = ?",
+            (media_type,),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else CatalogueBuild(*row)
+
+    async def start_catalogue_build(
+        self, media_type: str, target: int, started_at: float
+    ) -> CatalogueBuild:
+        build = CatalogueBuild(media_type, target, 1, 0, started_at, None)
+        async with self._lock:
+            await self._conn.execute(
+                "INSERT INTO catalogue_builds"
+                " (media_type, target, next_page, fetched, started_at, completed_at)"
+                " VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (media_type) DO UPDATE SET"
+                " target = excluded.target, next_page = excluded.next_page,"
+                " fetched = excluded.fetched, started_at = excluded.started_at,"
+                " completed_at = NULL",
+                (media_type, target, build.next_page, build.fetched, started_at),
+            )
+        return build
+
+    async def save_catalogue_batch(
+        self,
+        build: CatalogueBuild,
+        media: Iterable[Mapping[str, Any]],
+        next_page: int,
+        fetched: int,
+        completed_at: float | None,
+    ) -> CatalogueBuild:
+        """Store fetched titles and where the build got to, together, so a restart resumes.
+
+        On completion, titles this build did not fetch leave the catalogue (they stay stored
+        for lists that hold them).
+        """
+        async with self._transaction():
+            await self._upsert_media(media, in_catalogue=True, now=time.time())
+            await self._conn.execute(
+                "UPDATE catalogue_builds SET next_page = ?, fetched = ?, completed_at = ?"
+                " WHERE media_type = ?",
+                (next_page, fetched, completed_at, build.media_type),
+            )
+            if completed_at is not None:
+                await self._conn.execute(
+                    "UPDATE media SET in_catalogue = 0"
+                    " WHERE type = ? AND in_catalogue = 1 AND updated_at < ?",
+                    (build.media_type, build.started_at),
+                )
+        return CatalogueBuild(
+            build.media_type, build.target, next_page, fetched, build.started_at, completed_at
+        )

@@ -1,0 +1,166 @@
+"""Users' AniList lists: fetched in 500-entry chunks, cached in SQLite, one fetch at a time.
+
+API:
+    UserListService(client: AniListClient, db: Database, cache_minutes: float)
+    await service.get_list(username: str, media_type: str, *, deadline_s: float | None = None)
+        -> UserList
+        The username is checked before anything else (InvalidUsername, no request). A list
+        fetched less than `cache_minutes` ago comes from SQLite (0 requests); otherwise it is
+        fetched (one request per 500 entries), stored and returned. Concurrent calls for the
+        same list share one fetch, run under the first caller's deadline. When a refresh fails
+        because AniList is down or rate-limiting us, the stored (expired) copy is returned.
+        When AniList says the user is gone or private, the stored copy is deleted.
+    UserList: .username (AniList's casing), .media_type, .fetched_at,
+        .entries: list of {"mediaId", "score" (0-10 float, 0 = unscored), "status", "progress"},
+        .media: dict media id -> media dict (MEDIA_FIELDS of bot.anilist).
+
+Every list is read, custom lists too (they may hold entries hidden from the status lists), and
+entries are de-duplicated by media id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bot.anilist import (
+    MEDIA_FIELDS,
+    AniListClient,
+    AniListPrivateUser,
+    AniListRateLimited,
+    AniListUnavailable,
+    AniListUserNotFound,
+    Field,
+    fields,
+    render,
+    validate_username,
+)
+from bot.media_store import MediaStore, StoredList
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPES = ("ANIME", "MANGA")
+CHUNK_SIZE = 500
+# AniList returns at most the 11,000 most recently updated entries: 22 chunks.
+MAX_CHUNKS = 22
+
+ENTRY_FIELDS = fields(
+    "mediaId", "status", "score(format: POINT_10_DECIMAL)", "progress", Field("media", MEDIA_FIELDS)
+)
+COLLECTION_FIELDS = fields(
+    Field("user", fields("name")),
+    "hasNextChunk",
+    Field("lists", fields("name", "isCustomList", Field("entries", ENTRY_FIELDS))),
+)
+LIST_QUERY = (
+    "query UserList($userName: String, $type: MediaType, $chunk: Int) {"
+    " MediaListCollection(userName: $userName, type: $type, chunk: $chunk,"
+    f" perChunk: {CHUNK_SIZE}) {{ {render(COLLECTION_FIELDS)} }} }}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UserList:
+    username: str
+    media_type: str
+    fetched_at: float
+    entries: list[dict[str, Any]]
+    media: dict[int, dict[str, Any]]
+
+
+class UserListService:
+    def __init__(self, client: AniListClient, db: Database, cache_minutes: float) -> None:
+        self._client = client
+        self._store = MediaStore(db)
+        self._cache_seconds = cache_minutes * 60
+        self._fetching: dict[tuple[str, str], asyncio.Task[UserList]] = {}
+
+    async def get_list(
+        self, username: str, media_type: str, *, deadline_s: float | None = None
+    ) -> UserList:
+        username = validate_username(username)
+        if media_type not in MEDIA_TYPES:
+            raise ValueError(f"media_type must be one of {MEDIA_TYPES}, not {media_type!r}")
+        stored = await self._store.load_user_list(username, media_type)
+        if stored is not None and time.time() - stored.fetched_at < self._cache_seconds:
+            return await self._with_media(stored)
+        key = (username.lower(), media_type)
+        task = self._fetching.get(key)
+        if task is None:
+            task = asyncio.create_task(self._refresh(username, media_type, deadline_s, stored))
+            self._fetching[key] = task
+            task.add_done_callback(lambda done: self._fetch_finished(key, done))
+        # shield: one caller giving up must not cancel the fetch the others wait for.
+        return await asyncio.shield(task)
+
+    def _fetch_finished(self, key: tuple[str, str], task: asyncio.Task[UserList]) -> None:
+        self._fetching.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # retrieved here so that no caller left is not an error
+
+    async def _with_media(self, stored: StoredList) -> UserList:
+        media = await self._store.media_by_ids(e["mediaId"] for e in stored.entries)
+        return UserList(
+            stored.username, stored.media_type, stored.fetched_at, stored.entries, media
+        )
+
+    async def _refresh(
+        self, username: str, media_type: str, deadline_s: float | None, stored: StoredList | None
+    ) -> UserList:
+        try:
+            fetched = await self._fetch(username, media_type, deadline_s)
+        except (AniListUserNotFound, AniListPrivateUser):
+            # AniList no longer shows this list to anyone; neither do we.
+            await self._store.delete_user_list(username, media_type)
+            raise
+        except (AniListUnavailable, AniListRateLimited) as error:
+            if stored is None:
+                raise
+            log.warning("serving %s's expired %s list: %s", username, media_type, error)
+            return await self._with_media(stored)
+        await self._store.save_user_list(
+            fetched.username,
+            media_type,
+            fetched.entries,
+            fetched.media.values(),
+            fetched.fetched_at,
+        )
+        return fetched
+
+    async def _fetch(self, username: str, media_type: str, deadline_s: float | None) -> UserList:
+        deadline = None if deadline_s is None else time.monotonic() + deadline_s
+        canonical = username
+        entries: dict[int, dict[str, Any]] = {}
+        media: dict[int, dict[str, Any]] = {}
+        for chunk in range(1, MAX_CHUNKS + 1):
+            data = await self._client.query(
+                "UserList",
+                LIST_QUERY,
+                {"userName": username, "type": media_type, "chunk": chunk},
+                deadline_s=None if deadline is None else deadline - time.monotonic(),
+                username=username,
+            )
+            collection = data.get("MediaListCollection")
+            if not collection:
+                raise AniListUserNotFound(username)
+            canonical = (collection.get("user") or {}).get("name") or canonical
+            for group in collection.get("lists") or ():
+                for entry in group.get("entries") or ():
+                    media_id = entry["mediaId"]
+                    if media_id in entries:
+                        continue
+                    entries[media_id] = {
+                        "mediaId": media_id,
+                        "score": float(entry.get("score") or 0.0),
+                        "status": entry["status"],
+                        "progress": entry.get("progress"),
+                    }
+                    if entry.get("media"):
+                        media[media_id] = entry["media"]
+            if not collection.get("hasNextChunk"):
+                break
+        return UserList(canonical, media_type, time.time(), list(entries.values()), media)

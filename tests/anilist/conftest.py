@@ -1,0 +1,60 @@
+"""Fixtures for the AniList tests: a fake AniList on 127.0.0.1 with a 30-per-2-seconds limit.
+
+The client's limiter uses the same short window, so rate-limit behaviour shows in seconds.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from bot.anilist import AniListClient
+from bot.rate_limit import RateLimiter
+from bot.storage import Database
+from bot.user_lists import UserListService
+from tests.fakes.anilist_server import FakeAniList, FakeData
+
+WINDOW_S = 2.0
+LIMIT = 30
+
+
+@pytest.fixture(scope="session")
+def fake_data() -> FakeData:
+    """Generated once: tests only read it."""
+    return FakeData.generate(media_per_type=1500, seed=8, extra_users=60)
+
+
+@pytest.fixture
+async def fake(fake_data: FakeData):
+    async with FakeAniList(
+        fake_data, rate_limit=LIMIT, window_s=WINDOW_S, retry_after_s=WINDOW_S
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+async def session():
+    async with aiohttp.ClientSession() as http:
+        yield http
+
+
+@pytest.fixture
+def limiter() -> RateLimiter:
+    return RateLimiter(LIMIT, window_seconds=WINDOW_S)
+
+
+@pytest.fixture
+def client(session: aiohttp.ClientSession, fake: FakeAniList, limiter: RateLimiter):
+    return AniListClient(session, fake.url, limiter, timeout_s=1.0, backoff_s=0.01)
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = await Database.open(tmp_path / "t.db")
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def lists(client: AniListClient, db: Database) -> UserListService:
+    return UserListService(client, db, cache_minutes=15)
