@@ -933,7 +933,11 @@ class DiscordEmulator:
             raise _not_found("Webhook", 10015)  # follow-ups need an acknowledged interaction
         body, files = await self._read_message_body(request)
         original = self._messages.get(record.original_id or 0)
-        if original is not None and original.payload["flags"] & FLAG_LOADING:
+        if (
+            original is not None
+            and not original.deleted
+            and original.payload["flags"] & FLAG_LOADING
+        ):
             # Discord turns the first follow-up after a deferred reply into that reply: it
             # replaces the "thinking…" message and keeps the defer's ephemerality.
             body = {k: v for k, v in body.items() if k != "flags"}
