@@ -6,6 +6,7 @@ Every write is its own transaction, so an acknowledged write survives a killed p
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -82,6 +83,16 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE meta (
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
+    );
+    """,
+    # Shown recommendations, so the page buttons of any message work after a restart.
+    """
+    CREATE TABLE recommendation_messages (
+        message_id INTEGER PRIMARY KEY,
+        requester_id INTEGER NOT NULL,
+        media_type TEXT NOT NULL,
+        picks TEXT NOT NULL,
+        created_at REAL NOT NULL
     );
     """,
 )
@@ -247,6 +258,27 @@ class Database:
         ) as cur:
             return {row["media_id"] async for row in cur}
 
+    async def save_recommendation_message(
+        self, message_id: int, requester_id: int, media_type: str, picks: list[dict]
+    ) -> None:
+        await self.conn.execute(
+            "INSERT OR REPLACE INTO recommendation_messages"
+            " (message_id, requester_id, media_type, picks, created_at) VALUES (?, ?, ?, ?, ?)",
+            (message_id, requester_id, media_type, json.dumps(picks), time.time()),
+        )
+
+    async def recommendation_message(self, message_id: int) -> tuple[int, str, list[dict]] | None:
+        """(requester_id, media_type, picks) of a message the bot showed, or None."""
+        async with self.conn.execute(
+            "SELECT requester_id, media_type, picks FROM recommendation_messages"
+            " WHERE message_id = ?",
+            (message_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return row["requester_id"], row["media_type"], json.loads(row["picks"])
+
     # -- forgetting a user ------------------------------------------------------------------
 
     async def forget_user(self, discord_user_id: int) -> ForgetCounts:
@@ -280,6 +312,10 @@ class Database:
                     f"DELETE FROM {table} WHERE discord_user_id = ?", (discord_user_id,)
                 )
                 counts.append(cur.rowcount)
+            cur = await self.conn.execute(
+                "DELETE FROM recommendation_messages WHERE requester_id = ?", (discord_user_id,)
+            )
+            counts[-1] += cur.rowcount
         except BaseException:
             await self.conn.execute("ROLLBACK")
             raise
