@@ -1,0 +1,122 @@
+"""Collaborative signal from the lists the bot has seen: EASE, ItemKNN and item statistics.
+
+This is derived state: it is recomputed from lists (never stored in a checkpoint). Fitting
+costs one dense item-item Gram matrix and one Cholesky inverse over the titles that appear on
+at least one list: about 10-15 s for 4,000 users x 7,000 titles on 2 cores, well under a
+second for a few hundred titles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .profile import LIKED_SCORE, Profile
+
+# Score buckets for the split EASE features: a title's EASE score from the titles the user
+# rated 10 says more than the one from titles they rated 5 (the prototype's strongest input).
+BUCKETS = ("10", "9", "8", "7", "5-6", "1-4", "unscored", "dropped", "planning")
+_SHRINK = 10.0  # pseudo-ratings pulling a title's mean toward the global mean
+
+
+def entry_buckets(profile: Profile) -> torch.Tensor:
+    """Bucket index (into BUCKETS) of each entry of the profile."""
+    s = profile.scores
+    bucket = torch.full_like(s, 5, dtype=torch.int64)  # 1-4
+    bucket[s >= 5] = 4
+    bucket[s >= 7] = 3
+    bucket[s >= 8] = 2
+    bucket[s >= 9] = 1
+    bucket[s >= 10] = 0
+    bucket[s <= 0] = 6
+    for position, status in enumerate(profile.statuses):
+        if status == "DROPPED":
+            bucket[position] = 7
+        elif status == "PLANNING":
+            bucket[position] = 8
+    return bucket
+
+
+@dataclass(frozen=True, eq=False)
+class Collab:
+    """Item-item models over ``active`` catalogue rows (the ones seen on some list)."""
+
+    n_users: int
+    active: torch.Tensor  # int64 catalogue rows
+    column: torch.Tensor  # (n,) catalogue row -> column in the matrices, -1 if inactive
+    ease: torch.Tensor  # (a, a) float32, zero diagonal
+    knn: torch.Tensor  # (a, a) float32 cosine, zero diagonal
+    log_count: torch.Tensor  # (n,)
+    shrunk_mean: torch.Tensor  # (n,) 0-10
+    like_share: torch.Tensor  # (n,) shrunk share of ratings >= 8
+
+    def bucket_scores(self, profile: Profile) -> tuple[torch.Tensor, torch.Tensor]:
+        """EASE and ItemKNN scores of every catalogue row from each bucket of the profile.
+
+        Returns ``(ease, knn)``, each ``(len(BUCKETS), n)``; a row's own entry contributes
+        nothing to its score because both matrices have a zero diagonal.
+        """
+        n = self.column.shape[0]
+        ease = torch.zeros(len(BUCKETS), n)
+        knn = torch.zeros(len(BUCKETS), n)
+        columns = self.column[profile.rows]
+        known = columns >= 0
+        if not bool(known.any()):
+            return ease, knn
+        weights = torch.zeros(len(BUCKETS), int(known.sum()))
+        weights[entry_buckets(profile)[known], torch.arange(weights.shape[1])] = 1.0
+        ease[:, self.active] = weights @ self.ease[columns[known]]
+        knn[:, self.active] = weights @ self.knn[columns[known]]
+        return ease, knn
+
+
+def fit_collab(profiles: Sequence[Profile], n_items: int, ease_lambda: float = 200.0) -> Collab:
+    """Fit EASE (closed form, L2 ``ease_lambda``) and cosine ItemKNN on binary interactions."""
+    rows = [p.rows for p in profiles if len(p)]
+    all_rows = torch.cat(rows) if rows else torch.zeros(0, dtype=torch.int64)
+    all_scores = torch.cat([p.scores for p in profiles if len(p)]) if rows else torch.zeros(0)
+    active = torch.unique(all_rows)
+    column = torch.full((n_items,), -1, dtype=torch.int64)
+    column[active] = torch.arange(active.numel())
+    a = active.numel()
+
+    interactions = torch.zeros(len(rows), a)
+    for user, user_rows in enumerate(rows):
+        interactions[user, column[user_rows]] = 1.0
+    gram = interactions.T @ interactions
+    degree = gram.diagonal().clone()
+
+    regularised = gram.clone()
+    regularised.diagonal().add_(ease_lambda)
+    precision = torch.cholesky_inverse(torch.linalg.cholesky(regularised))
+    ease = precision / (-precision.diagonal()).unsqueeze(0)
+    ease.diagonal().zero_()
+
+    norm = degree.clamp(min=1.0).sqrt()
+    knn = gram / norm.unsqueeze(0) / norm.unsqueeze(1)
+    knn.diagonal().zero_()
+
+    count = torch.zeros(n_items)
+    count.index_add_(0, all_rows, torch.ones(all_rows.numel()))
+    scored = all_scores > 0
+    n_scored = torch.zeros(n_items).index_add_(0, all_rows[scored], torch.ones(int(scored.sum())))
+    total = torch.zeros(n_items).index_add_(0, all_rows[scored], all_scores[scored])
+    liked = torch.zeros(n_items).index_add_(
+        0, all_rows[scored], (all_scores[scored] >= LIKED_SCORE).float()
+    )
+    global_mean = float(all_scores[scored].mean()) if bool(scored.any()) else 7.0
+    global_like = (
+        float((all_scores[scored] >= LIKED_SCORE).float().mean()) if bool(scored.any()) else 0.5
+    )
+    return Collab(
+        n_users=len(rows),
+        active=active,
+        column=column,
+        ease=ease.contiguous(),
+        knn=knn.contiguous(),
+        log_count=torch.log1p(count),
+        shrunk_mean=(total + _SHRINK * global_mean) / (n_scored + _SHRINK),
+        like_share=(liked + _SHRINK * global_like) / (n_scored + _SHRINK),
+    )

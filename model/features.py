@@ -1,0 +1,193 @@
+"""Per-(user, candidate) feature rows, computed for every catalogue title at once.
+
+One call builds an ``(n, len(FEATURE_NAMES))`` float32 matrix; RecommenderNet reads all of it,
+the cold blend reads the content columns. The order of FEATURE_NAMES is part of the checkpoint
+format: change it and old checkpoints are (correctly) refused as incompatible.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .catalogue import FORMATS, GENRES, Catalogue
+from .collab import BUCKETS, Collab
+from .profile import Profile
+
+_ITEM = [
+    "log_count",
+    "shrunk_mean",
+    "like_share",
+    "log_popularity",
+    "catalogue_mean",
+    *(f"format_{name}" for name in (*FORMATS, "OTHER")),
+]
+_CONTENT = [
+    "genre_match",
+    "tag_match",
+    "format_affinity",
+    "title_any",
+    "title_liked",
+    "era",
+    "community",
+]
+_COLLAB = [
+    *(f"ease_{bucket}" for bucket in BUCKETS),
+    "ease_all",
+    "ease_rank",
+    *(f"knn_{bucket}" for bucket in BUCKETS),
+    "knn_all",
+    "knn_rank",
+]
+_USER = ["log_list_size", "user_mean", "user_std", "scored_share"]
+FEATURE_NAMES: tuple[str, ...] = (
+    *_COLLAB,
+    *_ITEM,
+    *_CONTENT,
+    *_USER,
+    *(f"user_genre_{g}" for g in GENRES),
+    *(f"genre_{g}" for g in GENRES),
+)
+COLUMN = {name: col for col, name in enumerate(FEATURE_NAMES)}
+_ERA_SCALE = 3.0  # years: titles within a few years of the user's feel "of the same era"
+
+
+@dataclass(frozen=True, eq=False)
+class UserContext:
+    """What the features know about a user; reused to explain picks."""
+
+    profile: Profile
+    weights: torch.Tensor  # per entry: how much it says the user likes such titles
+    genre_lift: torch.Tensor  # (len(GENRES),)
+    tag_lift: torch.Tensor  # (tags,)
+    title_sim: torch.Tensor  # (n, entries) title similarity of every title to each entry
+
+
+def entry_weights(profile: Profile) -> torch.Tensor:
+    """Scores relative to the user's own mean; unscored +1, planning +0.5, dropped -1."""
+    scores = profile.scores
+    scored = scores > 0
+    mean = float(scores[scored].mean()) if bool(scored.any()) else 0.0
+    spread = float(scores[scored].std()) if int(scored.sum()) > 1 else 0.0
+    weights = torch.where(scored, 1.0 + (scores - mean) / (spread + 1.0), torch.ones_like(scores))
+    for position, status in enumerate(profile.statuses):
+        if status == "DROPPED":
+            weights[position] = -1.0
+        elif status == "PLANNING" and not bool(scored[position]):
+            weights[position] = 0.5
+    return weights
+
+
+def _lift(weights: torch.Tensor, matrix: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+    """Share of the user's (weighted) titles carrying each column, minus the catalogue's."""
+    total = float(weights.abs().sum())
+    if total == 0.0 or matrix.shape[1] == 0:
+        return torch.zeros(matrix.shape[1])
+    return weights @ matrix / total - base
+
+
+def _dense_rows(csr: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    crow, col, val = csr.crow_indices(), csr.col_indices(), csr.values()
+    out = torch.zeros(rows.numel(), csr.shape[1])
+    for position, row in enumerate(rows.tolist()):
+        start, end = int(crow[row]), int(crow[row + 1])
+        out[position, col[start:end]] = val[start:end]
+    return out
+
+
+def _rank(scores: torch.Tensor) -> torch.Tensor:
+    """1 for the user's best-scored title down to 0 for the worst."""
+    order = torch.argsort(scores, descending=True)
+    rank = torch.empty_like(scores)
+    rank[order] = torch.linspace(1.0, 0.0, scores.numel())
+    return rank
+
+
+def user_context(catalogue: Catalogue, profile: Profile) -> UserContext:
+    """Content profile of the user (genre/tag lift, title similarity to each entry)."""
+    weights = entry_weights(profile)
+    rows = profile.rows
+    title_sim = (
+        torch.sparse.mm(catalogue.title_vectors, _dense_rows(catalogue.title_vectors, rows).T)
+        if rows.numel()
+        else torch.zeros(len(catalogue), 0)
+    )
+    return UserContext(
+        profile=profile,
+        weights=weights,
+        genre_lift=_lift(weights, catalogue.genres[rows], catalogue.genres.mean(0)),
+        tag_lift=_lift(weights, catalogue.tags[rows], catalogue.tags.mean(0)),
+        title_sim=title_sim,
+    )
+
+
+def features(catalogue: Catalogue, collab: Collab | None, ctx: UserContext) -> torch.Tensor:
+    """The ``(n, len(FEATURE_NAMES))`` feature matrix of every catalogue title for one user."""
+    n = len(catalogue)
+    profile = ctx.profile
+    rows = profile.rows
+    out = torch.zeros(n, len(FEATURE_NAMES))
+
+    def put(name: str, values: torch.Tensor | float) -> None:
+        out[:, COLUMN[name]] = values
+
+    if collab is not None:
+        ease, knn = collab.bucket_scores(profile)
+        for b, bucket in enumerate(BUCKETS):
+            put(f"ease_{bucket}", ease[b])
+            put(f"knn_{bucket}", knn[b])
+        put("ease_all", ease.sum(0))
+        put("ease_rank", _rank(ease.sum(0)))
+        put("knn_all", knn.sum(0))
+        put("knn_rank", _rank(knn.sum(0)))
+        put("log_count", collab.log_count)
+        put("shrunk_mean", collab.shrunk_mean)
+        put("like_share", collab.like_share)
+
+    known_mean = catalogue.mean_score[~catalogue.mean_score.isnan()]
+    fill = float(known_mean.mean()) if known_mean.numel() else 6.5
+    put("log_popularity", catalogue.log_popularity)
+    put("catalogue_mean", torch.nan_to_num(catalogue.mean_score, nan=fill))
+    first_format = COLUMN["format_TV"]
+    out[:, first_format : first_format + catalogue.formats.shape[1]] = catalogue.formats
+
+    genre_count = catalogue.genres.sum(1).clamp(min=1.0)
+    put("genre_match", catalogue.genres @ ctx.genre_lift / genre_count)
+    tag_weight = catalogue.tags.sum(1).clamp(min=1.0)
+    put("tag_match", catalogue.tags @ ctx.tag_lift / tag_weight if len(catalogue.tag_names) else 0)
+    watched = ctx.weights > 0
+    if bool(watched.any()):
+        format_share = catalogue.formats[rows[watched]].mean(0)
+        put("format_affinity", catalogue.formats @ format_share)
+        put("title_any", ctx.title_sim[:, watched].max(1).values)
+    liked = profile.liked
+    if bool(liked.any()):
+        put("title_liked", ctx.title_sim[:, liked].max(1).values)
+        community = catalogue.community
+        if community._nnz():
+            put("community", torch.log1p(_dense_rows(community, rows[liked]).sum(0)))
+    put("era", _era(catalogue, rows[watched]))
+
+    scored = profile.scores[profile.scores > 0]
+    put("log_list_size", math.log1p(len(profile)))
+    put("user_mean", float(scored.mean()) if scored.numel() else 0.0)
+    put("user_std", float(scored.std()) if scored.numel() > 1 else 0.0)
+    put("scored_share", scored.numel() / max(len(profile), 1))
+    first = COLUMN[f"user_genre_{GENRES[0]}"]
+    out[:, first : first + len(GENRES)] = ctx.genre_lift
+    first = COLUMN[f"genre_{GENRES[0]}"]
+    out[:, first : first + len(GENRES)] = catalogue.genres
+    return out
+
+
+def _era(catalogue: Catalogue, rows: torch.Tensor) -> torch.Tensor:
+    """Mean closeness in release year to the user's titles (0 where a year is unknown)."""
+    years = catalogue.years
+    mine = years[rows]
+    mine = mine[~mine.isnan()]
+    if mine.numel() == 0:
+        return torch.zeros(len(catalogue))
+    closeness = torch.exp(-(years.unsqueeze(1) - mine.unsqueeze(0)).abs() / _ERA_SCALE).mean(1)
+    return torch.nan_to_num(closeness, nan=0.0)

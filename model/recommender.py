@@ -1,0 +1,320 @@
+"""Recommender: one per media type; owns the catalogue index, the lists it learns from, the
+collaborative model (derived, recomputed) and RecommenderNet (trained, checkpointed)."""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from .catalogue import GENRES, build_catalogue
+from .cold import cold_scores
+from .collab import Collab, fit_collab
+from .features import COLUMN, FEATURE_NAMES, UserContext, features, user_context
+from .net import RecommenderNet
+from .preferences import Preferences, parse_preferences
+from .profile import Entry, Feedback, Profile, build_profile, merge_feedback
+from .rerank import allowed, diversify, preference_match
+from .training import (
+    EpochCallback,
+    TrainingConfig,
+    build_examples,
+    fit_net,
+    held_out_ndcg,
+    split_lists,
+)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One recommendation: the title, its predicted rating (0-10) and why it was picked."""
+
+    media_id: int
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecommenderConfig:
+    """Serving and training knobs."""
+
+    ease_lambda: float = 200.0
+    min_users: int = 20  # other users' lists needed before collaborative signal is trusted
+    diversity: float = 0.05  # MMR genre-overlap penalty, relevance scaled to 0-1
+    preference_weight: float = 3.0  # how far a requested genre/tag lifts a title (in std units)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+
+@dataclass(frozen=True)
+class FitStats:
+    """Result of :meth:`Recommender.fit`."""
+
+    users: int
+    active_titles: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TrainStats:
+    """Result of :meth:`Recommender.train`; NDCG@10 is on held-out liked entries of a
+    validation share of users, before (current scorer) and after (new net) training."""
+
+    samples: int
+    epochs: int
+    final_loss: float
+    ndcg_before: float
+    ndcg_after: float
+    seconds: float
+
+
+class Recommender:
+    """Recommends titles of one media type.
+
+    Thread safety: after construction the only mutations are the lazy :meth:`fit` (locked) and
+    the swap of the net at the end of :meth:`train`/:meth:`load_state_dict` (one reference
+    assignment), so ``recommend`` may run in one thread while another trains, though the bot's
+    pattern is to train a fresh Recommender and swap the object.
+    """
+
+    def __init__(
+        self,
+        catalogue: Sequence[Mapping],
+        lists: Mapping[str, Sequence[Entry]] | None = None,
+        feedback: Iterable[Feedback] = (),
+        *,
+        config: RecommenderConfig | None = None,
+    ) -> None:
+        self.config = config or RecommenderConfig()
+        self.catalogue = build_catalogue(list(catalogue))
+        merged = merge_feedback(lists or {}, feedback)
+        self._profiles = {u: build_profile(e, self.catalogue) for u, e in merged.items()}
+        self._collab: Collab | None = None
+        self._fitted = False
+        self._fit_lock = threading.Lock()
+        self._net: RecommenderNet | None = None
+
+    @property
+    def collab(self) -> Collab | None:
+        """The fitted collaborative model, or None in cold mode (call :meth:`fit` first)."""
+        return self._collab
+
+    @property
+    def trained(self) -> bool:
+        """True once a net was trained or loaded."""
+        return self._net is not None
+
+    def fit(self) -> FitStats:
+        """Compute derived state (EASE, ItemKNN, item stats) from the lists; idempotent.
+
+        Skipped (cold mode) while fewer than ``config.min_users`` lists exist.
+        """
+        start = time.perf_counter()
+        with self._fit_lock:
+            if not self._fitted:
+                profiles = [p for p in self._profiles.values() if len(p)]
+                if len(profiles) >= self.config.min_users:
+                    self._collab = fit_collab(
+                        profiles, len(self.catalogue), self.config.ease_lambda
+                    )
+                self._fitted = True
+        collab = self._collab
+        return FitStats(
+            users=collab.n_users if collab else 0,
+            active_titles=int(collab.active.numel()) if collab else 0,
+            seconds=time.perf_counter() - start,
+        )
+
+    def train(
+        self, *, seed: int = 0, epochs: int | None = None, on_epoch: EpochCallback | None = None
+    ) -> TrainStats:
+        """Train RecommenderNet on the lists (leakage-free split, see model.training).
+
+        Synchronous CPU work, deterministic under ``seed``; ``on_epoch(epoch, loss)`` is called
+        after each epoch. With too few lists there is nothing to learn from: the net stays as it
+        was and the stats say 0 samples.
+        """
+        start = time.perf_counter()
+        self.fit()
+        cfg = self.config.training
+        if epochs is not None:
+            cfg = replace(cfg, epochs=epochs)
+        if self._collab is None:
+            nan = float("nan")
+            return TrainStats(0, 0, nan, nan, nan, time.perf_counter() - start)
+        split = split_lists(self._profiles, len(self.catalogue), cfg, seed, self.config.ease_lambda)
+        inputs, targets = build_examples(self.catalogue, split, cfg, seed)
+        before = held_out_ndcg(self.catalogue, split, self._scorer(self._net, split.collab))
+        net, loss = fit_net(inputs, targets, cfg, seed, on_epoch)
+        after = held_out_ndcg(self.catalogue, split, self._scorer(net, split.collab))
+        self._net = net
+        return TrainStats(
+            samples=int(targets.numel()),
+            epochs=cfg.epochs,
+            final_loss=loss,
+            ndcg_before=before,
+            ndcg_after=after,
+            seconds=time.perf_counter() - start,
+        )
+
+    def state_dict(self) -> dict[str, object]:
+        """The cheap, checkpointed state: net weights, standardisation, feature names."""
+        if self._net is None:
+            raise ValueError("this recommender has no trained net to save")
+        return {
+            "features": list(FEATURE_NAMES),
+            "net": {k: v.clone() for k, v in self._net.state_dict().items()},
+        }
+
+    def load_state_dict(self, state: Mapping[str, object]) -> None:
+        """Install a net from :meth:`state_dict` output; ValueError if it does not fit."""
+        if list(state.get("features") or ()) != list(FEATURE_NAMES):
+            raise ValueError("checkpoint was trained on different features")
+        net = RecommenderNet(len(FEATURE_NAMES))
+        try:
+            net.load_state_dict(state["net"])
+        except (RuntimeError, KeyError, TypeError) as error:
+            raise ValueError(f"checkpoint weights do not fit the net: {error}") from error
+        net.eval()
+        self._net = net
+
+    def _scorer(self, net: RecommenderNet | None, collab: Collab | None):
+        """Ranking score of a feature matrix in the current mode (net, EASE, or cold blend)."""
+        if collab is None:
+            return cold_scores
+        if net is None:
+            return lambda m: _standardise(m[:, COLUMN["ease_all"]]) + 0.1 * cold_scores(m)
+        return net
+
+    def recommend(
+        self,
+        entries: Iterable[Entry] = (),
+        *,
+        k: int = 10,
+        preferences: str | None = None,
+        allow_adult: bool = False,
+        recently_shown: Collection[int] = (),
+        repeat_chance: float = 0.05,
+        rng: random.Random | None = None,
+    ) -> list[Pick]:
+        """Up to ``k`` picks for a user with this list and/or preferences text.
+
+        Never returns a title on the list, an adult title unless ``allow_adult``, a sequel
+        whose prequel (same type, in the catalogue) the user has not seen, or an excluded
+        genre/tag; a title in ``recently_shown`` comes back only with ``repeat_chance``
+        (drawn from ``rng``). Raises PreferencesError for unusable preferences text.
+        """
+        prefs = parse_preferences(preferences, self.catalogue.tag_names) if preferences else None
+        self.fit()
+        collab, net = self._collab, self._net
+        catalogue = self.catalogue
+        profile = build_profile(entries, catalogue)
+        ctx = user_context(catalogue, profile)
+        matrix = features(catalogue, collab, ctx)
+        with torch.no_grad():
+            score = self._scorer(net, collab)(matrix)
+        mask = allowed(
+            catalogue,
+            profile,
+            allow_adult=allow_adult,
+            recently_shown=recently_shown,
+            repeat_chance=repeat_chance,
+            rng=rng or random.Random(),
+            preferences=prefs,
+        )
+        candidates = mask.nonzero().flatten()
+        if candidates.numel() == 0:
+            return []
+        relevance = torch.full((len(catalogue),), -math.inf)
+        relevance[candidates] = _standardise(score[candidates])
+        if prefs is not None and prefs.wanted:
+            relevance += self.config.preference_weight * preference_match(catalogue, prefs)
+        top = torch.topk(relevance, min(max(5 * k, 50), candidates.numel())).indices.tolist()
+        picks = diversify(catalogue, top, relevance, k, self.config.diversity)
+        rating = self._rating(net, matrix, profile, picks)
+        return [
+            Pick(catalogue.ids[row], round(rating[i], 1), self._reason(ctx, collab, row, prefs))
+            for i, row in enumerate(picks)
+        ]
+
+    def _rating(
+        self, net: RecommenderNet | None, matrix: torch.Tensor, profile: Profile, rows: list[int]
+    ) -> list[float]:
+        """Predicted 0-10 rating: the net's output, or without a net the title's mean score
+        moved by how far the user rates above the average."""
+        if not rows:
+            return []
+        if net is not None and self._collab is not None:
+            with torch.no_grad():
+                return net(matrix[rows]).clamp(0.0, 10.0).tolist()
+        mean = matrix[rows, COLUMN["catalogue_mean"]]
+        if self._collab is not None:
+            mean = matrix[rows, COLUMN["shrunk_mean"]]
+        scored = profile.scores[profile.scores > 0]
+        offset = 0.5 * (float(scored.mean()) - 7.0) if scored.numel() else 0.0
+        return (mean + offset).clamp(0.0, 10.0).tolist()
+
+    def _reason(
+        self, ctx: UserContext, collab: Collab | None, row: int, prefs: Preferences | None
+    ) -> str:
+        """'because you rated X 9 and like Y', from the strongest contributing entry and the
+        candidate's genre/tag the user leans to most."""
+        catalogue, profile = self.catalogue, ctx.profile
+        parts = []
+        positive = (ctx.weights > 0).nonzero().flatten()
+        if positive.numel():
+            strength = ctx.title_sim[row, positive].clone()
+            if collab is not None and int(collab.column[row]) >= 0:
+                columns = collab.column[profile.rows[positive]]
+                known = columns >= 0
+                ease = collab.ease[columns[known], int(collab.column[row])]
+                strength[known] += ease / ease.abs().max().clamp(min=1e-9)
+            strength += 0.1 * (catalogue.genres[profile.rows[positive]] @ catalogue.genres[row])
+            if float(strength.max()) > 0:
+                best = int(positive[int(torch.argmax(strength))])
+                title = catalogue.titles[int(profile.rows[best])]
+                score = float(profile.scores[best])
+                parts.append(f"you rated {title} {score:g}" if score else f"you watched {title}")
+        if prefs is not None and prefs.wanted:
+            matched = [n for n in prefs.wanted if n in self._labels(row)]
+            if matched:
+                parts.append("you asked for " + " and ".join(matched[:2]))
+        elif positive.numel():
+            liked = self._liked_label(ctx, row)
+            if liked:
+                parts.append(f"like {liked}")
+        if not parts:
+            return "popular and well rated on AniList"
+        return "because " + " and ".join(parts)
+
+    def _labels(self, row: int) -> set[str]:
+        catalogue = self.catalogue
+        genres = {g for g, v in zip(GENRES, catalogue.genres[row].tolist(), strict=True) if v}
+        tags = {
+            t
+            for t, v in zip(catalogue.tag_names, catalogue.tags[row].tolist(), strict=True)
+            if v >= 0.3
+        }
+        return genres | tags
+
+    def _liked_label(self, ctx: UserContext, row: int) -> str | None:
+        catalogue = self.catalogue
+        options = [
+            (float(ctx.genre_lift[c]), g) for c, g in enumerate(GENRES) if catalogue.genres[row, c]
+        ]
+        options += [
+            (float(ctx.tag_lift[c]) * float(catalogue.tags[row, c]), t)
+            for c, t in enumerate(catalogue.tag_names)
+            if catalogue.tags[row, c] >= 0.3
+        ]
+        best = max(options, default=None)
+        return best[1] if best and best[0] > 0 else None
+
+
+def _standardise(values: torch.Tensor) -> torch.Tensor:
+    std = values.std() if values.numel() > 1 else torch.tensor(0.0)
+    return (values - values.mean()) / std if float(std) > 1e-9 else values - values.mean()

@@ -1,0 +1,49 @@
+"""Feature matrices and catalogue indexing."""
+
+from __future__ import annotations
+
+import torch
+
+from model.catalogue import GENRES, build_catalogue
+from model.collab import fit_collab
+from model.features import COLUMN, FEATURE_NAMES, features, user_context
+from model.profile import build_profile
+
+
+def test_feature_matrix_has_one_row_per_title_and_one_column_per_name(catalogue, lists):
+    """Every catalogue title gets a full feature row, warm and cold, and the candidate's genre
+    columns hold its binary genre vector."""
+    cat = build_catalogue(catalogue)
+    profiles = [build_profile(e, cat) for e in lists.values()]
+    collab = fit_collab(profiles, len(cat))
+    ctx = user_context(cat, profiles[0])
+    for model in (collab, None):
+        matrix = features(cat, model, ctx)
+        assert matrix.shape == (len(cat), len(FEATURE_NAMES))
+        assert torch.isfinite(matrix).all()
+    first = COLUMN[f"genre_{GENRES[0]}"]
+    assert torch.equal(matrix[:, first : first + len(GENRES)], cat.genres)
+    assert set(cat.genres.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_media_with_missing_fields_and_unknown_list_ids_are_tolerated():
+    """A Media with only an id, nulls everywhere, and list ids absent from the catalogue do not
+    break indexing or features."""
+    cat = build_catalogue([{"id": 1}, {"id": 2, "title": None, "genres": None, "tags": None}])
+    profile = build_profile([{"mediaId": 1, "score": 9}, {"mediaId": 77, "score": 10}], cat)
+    assert profile.rows.tolist() == [0]
+    assert profile.listed_ids == {1, 77}
+    matrix = features(cat, None, user_context(cat, profile))
+    assert matrix.shape == (2, len(FEATURE_NAMES))
+    assert torch.isfinite(matrix).all()
+
+
+def test_title_similarity_finds_the_franchise(catalogue):
+    """The sequel of a liked title is the most title-similar other title (the cold franchise
+    signal)."""
+    cat = build_catalogue(catalogue)
+    profile = build_profile([{"mediaId": 1, "score": 10, "status": "COMPLETED"}], cat)
+    matrix = features(cat, None, user_context(cat, profile))
+    similarity = matrix[:, COLUMN["title_liked"]].clone()
+    similarity[cat.index[1]] = -1
+    assert cat.ids[int(similarity.argmax())] == 2
