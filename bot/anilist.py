@@ -250,22 +250,23 @@ class AniListClient:
         if deadline is not None:
             # Past the caller's deadline the answer is useless; keep a floor so it can arrive.
             timeout = max(1.0, min(timeout, deadline - time.monotonic()))
+        sent_at = time.monotonic()
         try:
             async with self._session.post(
                 self._url, json=payload, timeout=aiohttp.ClientTimeout(total=timeout)
             ) as response:
                 raw = await response.read()
-                self._observe_remaining(response.headers)
+                self._observe_remaining(response.headers, sent_at)
                 return response.status, response.headers, raw
         except (TimeoutError, aiohttp.ClientError) as error:
             raise _Transient(type(error).__name__) from error
 
-    def _observe_remaining(self, headers: Mapping[str, str]) -> None:
+    def _observe_remaining(self, headers: Mapping[str, str], sent_at: float) -> None:
         try:
             remaining = int(headers["X-RateLimit-Remaining"])
         except (KeyError, ValueError):
             return
-        self.limiter.observe_remaining(remaining)
+        self.limiter.observe_remaining(remaining, sent_at)
 
     def _interpret(
         self,

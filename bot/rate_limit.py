@@ -10,8 +10,14 @@ API:
         then for one more window: the server saw the request somewhere in between, so the
         window we keep is never shorter than the server's.
     limiter.pause(seconds)            After a 429: nobody sends until then (Retry-After).
-    limiter.observe_remaining(n)      X-RateLimit-Remaining from a response: when the server
-                                      says fewer requests are left than we think, believe it.
+    limiter.observe_remaining(n, sent_at)
+                                      X-RateLimit-Remaining of a request sent at `sent_at`
+                                      (read while its slot is held): the budget becomes this
+                                      request, plus ours that had finished when it was sent and
+                                      are still in the window, plus what the server says is left
+                                      (never above `per_minute`, never below 1),
+                                      so it shrinks when others share our quota or AniList
+                                      lowers its limit, and grows back when the server has room.
 
 The budget is `per_minute` requests per rolling `window_seconds` (tests use a short window).
 A burst may spend the whole budget at once. People waiting (Priority.INTERACTIVE) go first;
@@ -53,11 +59,12 @@ class RateLimiter:
     ) -> None:
         if per_minute < 1 or window_seconds <= 0:
             raise ValueError("the budget needs at least one request per positive window")
-        self.capacity = per_minute
+        self.per_window = per_minute
+        self.capacity = per_minute  # what the server's headers last let us believe
         self.window_seconds = window_seconds
-        reserve = max(1, per_minute // 10) if background_reserve is None else background_reserve
-        # With a budget of one, a reserve would starve background work forever.
-        self.background_reserve = min(reserve, per_minute - 1)
+        self.background_reserve = (
+            max(1, per_minute // 10) if background_reserve is None else background_reserve
+        )
         self._expiries: list[float] = []  # sorted: when each finished request leaves the window
         self._in_flight = 0
         self._paused_until = 0.0
@@ -80,14 +87,16 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
         self._notify()
 
-    def observe_remaining(self, remaining: int) -> None:
-        now = time.monotonic()
-        unaccounted = self._free(now) - max(0, remaining)
-        if unaccounted > 0:
-            # Requests we did not make (another process, a restart) fill the server's window;
-            # count them as if made now, which frees them no earlier than the server does.
-            for _ in range(unaccounted):
-                bisect.insort(self._expiries, now + self.window_seconds)
+    def observe_remaining(self, remaining: int, sent_at: float) -> None:
+        # The server had certainly counted this request and ours that finished before it was
+        # sent (`sent_at`, a time.monotonic() value); ours still in flight then may or may not
+        # be counted, so leave them out: guessing the limit low costs a short wait, guessing
+        # it high costs 429s. The floor of one keeps a request going now and then, whose
+        # answer tells us when there is room again.
+        self._used(time.monotonic())  # drops expired slots
+        seen_by_server = bisect.bisect_left(self._expiries, sent_at + self.window_seconds) + 1
+        self.capacity = max(1, min(self.per_window, seen_by_server + max(0, remaining)))
+        self._notify()
 
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - time.monotonic())
@@ -97,10 +106,13 @@ class RateLimiter:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _free(self, now: float) -> int:
+    def _used(self, now: float) -> int:
         expired = bisect.bisect_right(self._expiries, now)
         del self._expiries[:expired]
-        return self.capacity - len(self._expiries) - self._in_flight
+        return len(self._expiries) + self._in_flight
+
+    def _free(self, now: float) -> int:
+        return self.capacity - self._used(now)
 
     def _wait_estimate(self, priority: Priority, position: int, now: float) -> tuple[float, bool]:
         """(seconds until a slot is ours, whether that figure is exact or only a lower bound).
@@ -113,7 +125,8 @@ class RateLimiter:
         if priority is Priority.BACKGROUND:
             if self._waiting[Priority.INTERACTIVE]:
                 return max(paused, 0.0), False
-            needed += self.background_reserve
+            # With a budget of one, a reserve would starve background work forever.
+            needed += min(self.background_reserve, self.capacity - 1)
         missing = needed - self._free(now)
         if missing <= 0:
             return paused, True

@@ -5,6 +5,10 @@ The client's limiter uses the same short window, so rate-limit behaviour shows i
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+
 import aiohttp
 import pytest
 
@@ -58,3 +62,13 @@ async def db(tmp_path):
 @pytest.fixture
 def lists(client: AniListClient, db: Database) -> UserListService:
     return UserListService(client, db, cache_minutes=15)
+
+
+async def eventually(condition: Callable[[], Awaitable[bool] | bool], timeout_s: float = 5.0):
+    """Wait (bounded) until `condition()` holds; fail the test if it never does."""
+    for _ in range(int(timeout_s / 0.01)):
+        result = condition()
+        if await result if inspect.isawaitable(result) else result:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"condition not met within {timeout_s} s")
