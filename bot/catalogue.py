@@ -54,7 +54,9 @@ CATALOGUE_MEDIA_FIELDS = (
         fields(Field("nodes", fields("rating", Field("mediaRecommendation", fields("id"))))),
     ),
 )
-MEDIA_ARGUMENTS = "type: $type, sort: [POPULARITY_DESC], isAdult: false"
+# Adult titles stay in: age-restricted channels may be shown them; the recommender filters
+# them out everywhere else.
+MEDIA_ARGUMENTS = "type: $type, sort: [POPULARITY_DESC]"
 
 
 def _page_selection(page: int) -> Field:

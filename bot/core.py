@@ -12,20 +12,36 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.anilist import AniListClient
+from bot.catalogue import CatalogueBuilder
 from bot.config import Settings
 from bot.discord_endpoints import apply_discord_endpoints
 from bot.error_handler import Anime8CommandTree
+from bot.media_store import MediaStore
+from bot.rate_limit import RateLimiter
+from bot.recommendations import RecommendationService
 from bot.storage import Database
+from bot.user_lists import UserListService
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.help",)
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.help",
+    "cogs.recommend",
+    "cogs.ratings",
+    "cogs.accounts",
+    "cogs.admin",
+)
 SYNC_HASH_KEY = "command_sync_hash"
 
 
 class Anime8Bot(commands.Bot):
     db: Database
     http_session: aiohttp.ClientSession
+    anilist: AniListClient
+    media_store: MediaStore
+    user_lists: UserListService
+    recommendations: RecommendationService
 
     def __init__(self, settings: Settings, *, guild_ready_timeout: float = 2.0) -> None:
         super().__init__(
@@ -41,6 +57,7 @@ class Anime8Bot(commands.Bot):
         self.settings = settings
         self.synced_commands = False
         self.failed_extensions: dict[str, BaseException] = {}
+        self.catalogue_task: asyncio.Task | None = None
 
     async def start(self, token: str, *, reconnect: bool = True) -> None:
         apply_discord_endpoints(self.settings.discord_api_base, self.settings.discord_gateway_url)
@@ -51,6 +68,17 @@ class Anime8Bot(commands.Bot):
         self.http_session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=30), headers={"User-Agent": "Anime8 (unofficial)"}
         )
+        settings = self.settings
+        limiter = RateLimiter(settings.anilist_requests_per_minute)
+        self.anilist = AniListClient(self.http_session, settings.anilist_api_url, limiter)
+        self.media_store = MediaStore(self.db)
+        self.user_lists = UserListService(self.anilist, self.db, settings.list_cache_minutes)
+        self.recommendations = RecommendationService(
+            settings, self.db, self.media_store, self.user_lists
+        )
+        await self.recommendations.rebuild_all()
+        if settings.build_catalogue:
+            self.catalogue_task = asyncio.create_task(self._build_catalogue(), name="catalogue")
         await self._resolve_owners()
         for name in EXTENSIONS:
             try:
@@ -59,6 +87,20 @@ class Anime8Bot(commands.Bot):
                 self.failed_extensions[name] = error
                 log.exception("extension %s failed to load; the bot runs without it", name)
         await self.sync_commands_if_changed()
+
+    async def _build_catalogue(self) -> None:
+        builder = CatalogueBuilder(
+            self.anilist,
+            self.db,
+            self.settings.catalogue_size,
+            self.settings.catalogue_max_age_days,
+        )
+        try:
+            await builder.run()
+        except Exception:
+            log.exception("catalogue build failed; recommending from what is stored")
+        # The models were built from a partial catalogue at start-up; rebuild on the full one.
+        await self.recommendations.rebuild_all()
 
     async def _resolve_owners(self) -> None:
         """Fix the owner set once, so owner checks never wait on an API call."""
@@ -99,6 +141,11 @@ class Anime8Bot(commands.Bot):
 
     async def close(self) -> None:
         await super().close()
+        if self.catalogue_task is not None:
+            self.catalogue_task.cancel()
+            await asyncio.gather(self.catalogue_task, return_exceptions=True)
+        if service := getattr(self, "recommendations", None):
+            await service.close()
         # The resources may be missing when login failed before setup_hook ran.
         if session := getattr(self, "http_session", None):
             await session.close()

@@ -24,6 +24,44 @@ class NotAnOwner(app_commands.CheckFailure):
     """Raised by the owner-only check."""
 
 
+class MalformedOptions(app_commands.AppCommandError):
+    """An option's value does not have its declared type (Discord never sends that; forgers do)."""
+
+
+_SNOWFLAKE_TYPES = (6, 7, 8, 9, 11)  # user, channel, role, mentionable, attachment
+
+
+def _value_fits(option_type: int, value: object) -> bool:
+    if isinstance(value, bool):
+        return option_type == 5
+    if option_type == 3:
+        return isinstance(value, str)
+    if option_type == 4:
+        return isinstance(value, int) and abs(value) <= 2**53
+    if option_type == 10:
+        return isinstance(value, int | float) and abs(value) <= 2**53
+    if option_type in _SNOWFLAKE_TYPES:
+        return isinstance(value, str | int) and str(value).isdigit()
+    return False
+
+
+def options_well_formed(options: list | None) -> bool:
+    """True when every option value matches its declared type, subcommands included."""
+    if options is None:
+        return True
+    if not isinstance(options, list):
+        return False
+    for option in options:
+        if not isinstance(option, dict):
+            return False
+        if option.get("type") in (1, 2):  # subcommand or group: check what it contains
+            if not options_well_formed(option.get("options")):
+                return False
+        elif not _value_fits(option.get("type"), option.get("value")):
+            return False
+    return True
+
+
 def describe(error: BaseException) -> tuple[str, bool]:
     """The sentence for the user, and whether the failure was expected (no traceback needed)."""
     if isinstance(error, app_commands.CommandInvokeError):
@@ -37,7 +75,10 @@ def describe(error: BaseException) -> tuple[str, bool]:
         return f"You're going a little fast: try again in {wait} s.", True
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works in a server.", True
-    if isinstance(error, app_commands.TransformerError | app_commands.CommandSignatureMismatch):
+    if isinstance(
+        error,
+        app_commands.TransformerError | app_commands.CommandSignatureMismatch | MalformedOptions,
+    ):
         return "One of the options you gave isn't valid; please check it and try again.", True
     if isinstance(error, app_commands.CommandNotFound):
         return "I don't know that command any more; Discord may still be updating it.", True
@@ -65,6 +106,14 @@ async def reply_with_error(interaction: discord.Interaction, error: BaseExceptio
 
 
 class Anime8CommandTree(app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # discord.py trusts option types; a forged payload would crash its parser instead.
+        if interaction.type is discord.InteractionType.application_command:
+            data = interaction.data or {}
+            if not options_well_formed(data.get("options")):
+                raise MalformedOptions()
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:

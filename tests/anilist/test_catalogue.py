@@ -22,7 +22,7 @@ SIZE = 600  # 12 pages of 50 per type: two requests each
 
 
 def top_ids(fake_data, media_type: str, count: int) -> list[int]:
-    titles = [m for m in fake_data.media.values() if m["type"] == media_type and not m["isAdult"]]
+    titles = [m for m in fake_data.media.values() if m["type"] == media_type]
     titles.sort(key=lambda m: (-m["popularity"], m["id"]))
     return [m["id"] for m in titles[:count]]
 
@@ -39,7 +39,8 @@ async def test_catalogue_holds_the_most_popular_titles_with_few_requests(
     client, db, fake, fake_data
 ):
     """600 titles per type in 2 requests each (not 24 single pages), most popular first,
-    without adult titles, each with its top community recommendations."""
+    adult titles included (age-restricted channels may show them), each with its top
+    community recommendations."""
     builder = CatalogueBuilder(client, db, SIZE, max_age_days=7)
     await builder.run()
     store = MediaStore(db)

@@ -12,6 +12,7 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.core import Anime8Bot, serve
 from bot.discord_endpoints import apply_discord_endpoints
+from tests.fakes.anilist_server import FakeAniList, FakeData
 from tests.fakes.discord_emulator import DiscordEmulator
 
 STEP_TIMEOUT = 10.0
@@ -113,3 +114,35 @@ async def harness(emulator, tmp_path, bot_env) -> AsyncIterator[BotHarness]:
 @pytest.fixture
 async def bot(harness) -> Anime8Bot:
     return await harness.start()
+
+
+@pytest.fixture(scope="session")
+def anilist_data() -> FakeData:
+    """Small enough to build a catalogue in a blink, big enough to recommend from."""
+    return FakeData.generate(media_per_type=300, seed=5, extra_users=30)
+
+
+@pytest.fixture
+async def anilist(anilist_data, bot_env) -> AsyncIterator[FakeAniList]:
+    async with FakeAniList(anilist_data, rate_limit=1000) as server:
+        bot_env.update(
+            ANILIST_API_URL=server.url.rstrip("/"),
+            BUILD_CATALOGUE="true",
+            CATALOGUE_SIZE="300",
+            ANILIST_REQUESTS_PER_MINUTE="90",
+        )
+        yield server
+
+
+async def start_with_catalogue(harness: BotHarness, **overrides: str) -> Anime8Bot:
+    """Start the bot and wait until its background catalogue build and model rebuild end."""
+    bot = await harness.start(**overrides)
+    if bot.catalogue_task is not None:
+        async with asyncio.timeout(60):
+            await bot.catalogue_task
+    return bot
+
+
+@pytest.fixture
+async def ready_bot(anilist, harness) -> Anime8Bot:
+    return await start_with_catalogue(harness)

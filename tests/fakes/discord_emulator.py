@@ -1306,6 +1306,13 @@ class DiscordEmulator:
 
     # ------------------------------------------------------------------ test driver
 
+    def add_user(self, username: str) -> FakeUser:
+        """A new guild member (no roles), for tests that need many distinct people."""
+        user = FakeUser(self._snowflake(), username)
+        self.users[username] = user
+        self.member_roles[user.id] = []
+        return user
+
     def _resolve_user(self, user: FakeUser | str | int) -> FakeUser:
         if isinstance(user, FakeUser):
             return user

@@ -1,0 +1,99 @@
+"""/link, /unlink and /forget: the caller's AniList link and everything stored about them."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core import Anime8Bot
+from bot.error_handler import reply_with_error
+
+FORGET_PREFIX = "anime8:forget:"
+
+
+class ForgetButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=rf"{FORGET_PREFIX}(?P<user>[0-9]{{1,20}})"
+):
+    """Confirms /forget; the custom_id names whose data goes, so only they can confirm it."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Delete my data",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"{FORGET_PREFIX}{user_id}",
+            )
+        )
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> ForgetButton:
+        return cls(int(match["user"]))
+
+    async def callback(self, interaction: discord.Interaction[Anime8Bot]) -> None:
+        try:
+            if interaction.user.id != self.user_id:
+                await interaction.response.send_message(
+                    "This button deletes someone else's data; use /forget for your own.",
+                    ephemeral=True,
+                )
+                return
+            counts = await interaction.client.db.forget_user(self.user_id)
+            await interaction.response.edit_message(
+                content=(
+                    f"Done: deleted {counts.total} rows — {counts.feedback} ratings, "
+                    f"{counts.linked_accounts} account links, {counts.recommendation_log} "
+                    f"history rows and {counts.anilist_list_rows} rows of cached AniList lists."
+                ),
+                view=None,
+            )
+        except Exception as error:  # every failure, expected or not, becomes a reply
+            await reply_with_error(interaction, error)
+
+
+class Accounts(commands.Cog):
+    def __init__(self, bot: Anime8Bot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="link", description="Link your AniList account to use by default.")
+    @app_commands.describe(username="Your AniList username")
+    async def link(
+        self, interaction: discord.Interaction[Anime8Bot], username: app_commands.Range[str, 1, 50]
+    ) -> None:
+        self.bot.recommendations.validate_request(username, None)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        canonical = await self.bot.anilist.user_exists(username)
+        await self.bot.db.link_account(interaction.user.id, canonical)
+        await interaction.followup.send(
+            f"Linked to AniList user **{canonical}**. `/recommend` now uses this list by default.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="unlink", description="Remove the link to your AniList account.")
+    async def unlink(self, interaction: discord.Interaction[Anime8Bot]) -> None:
+        removed = await self.bot.db.unlink_account(interaction.user.id)
+        message = "Your AniList account is unlinked." if removed else "You had no linked account."
+        await interaction.response.send_message(message, ephemeral=True)
+
+    @app_commands.command(
+        name="forget", description="Delete everything Anime8 stored about you (asks first)."
+    )
+    async def forget(self, interaction: discord.Interaction[Anime8Bot]) -> None:
+        view = discord.ui.View(timeout=None)
+        view.add_item(ForgetButton(interaction.user.id))
+        await interaction.response.send_message(
+            "This deletes your ratings, your AniList link and your recommendation history. "
+            "It cannot be undone. Dismiss this message to keep everything.",
+            view=view,
+            ephemeral=True,
+        )
+
+
+async def setup(bot: Anime8Bot) -> None:
+    bot.add_dynamic_items(ForgetButton)
+    await bot.add_cog(Accounts(bot))

@@ -1,0 +1,149 @@
+"""Buttons under a recommendation: rating 0–10 and paging.
+
+Both are DynamicItems whose custom_id carries what they act on, so they work for anyone, on
+old messages and after a restart. The templates deliberately match anything after our prefix:
+a forged or malformed id must get a polite refusal, not a silent "interaction failed".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.error_handler import reply_with_error
+from bot.errors import UserFacingError
+from cogs.ui.pick_embed import display_title, pick_embed
+
+if TYPE_CHECKING:
+    from bot.core import Anime8Bot
+
+log = logging.getLogger(__name__)
+
+RATING_PREFIX = "anime8:rate:"
+PAGE_PREFIX = "anime8:page:"
+RATINGS = range(0, 11)
+MAX_CUSTOM_ID = 100
+_DIGITS = re.compile(r"[0-9]{1,20}")
+
+
+class InvalidButton(UserFacingError):
+    def __init__(self) -> None:
+        super().__init__("That button isn't one of mine or is damaged; nothing was saved.")
+
+
+def _parse_ints(args: str, count: int, custom_id: str) -> list[int]:
+    parts = args.split(":")
+    if len(custom_id) > MAX_CUSTOM_ID or len(parts) != count:
+        raise InvalidButton()
+    if not all(_DIGITS.fullmatch(p) for p in parts):
+        raise InvalidButton()
+    return [int(p) for p in parts]
+
+
+class RatingButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=rf"{RATING_PREFIX}(?P<args>.*)"
+):
+    """`anime8:rate:<media_id>:<rating>` — stores the clicker's rating of that title."""
+
+    def __init__(
+        self, media_id: int, rating: int, *, row: int | None = None, raw: str = ""
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=str(rating),
+                style=discord.ButtonStyle.secondary,
+                custom_id=raw or f"{RATING_PREFIX}{media_id}:{rating}",
+                row=row,
+            )
+        )
+        self.media_id = media_id
+        self.rating = rating
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> RatingButton:
+        # Never raise here: discord.py would drop the click silently. Validate in callback.
+        return cls(-1, -1, raw=item.custom_id or "")
+
+    async def callback(self, interaction: discord.Interaction[Anime8Bot]) -> None:
+        try:
+            custom_id = self.item.custom_id or ""
+            media_id, rating = _parse_ints(custom_id[len(RATING_PREFIX) :], 2, custom_id)
+            if rating not in RATINGS:
+                raise InvalidButton()
+            bot = interaction.client
+            media = (await bot.media_store.media_by_ids([media_id])).get(media_id)
+            if media is None:
+                raise UserFacingError("I don't know that title any more; nothing was saved.")
+            username = await bot.db.linked_username(interaction.user.id)
+            await bot.db.save_rating(
+                interaction.user.id, media_id, media["type"], rating, anilist_username=username
+            )
+            await interaction.response.send_message(
+                f"Saved: {rating}/10 for {display_title(media)}", ephemeral=True
+            )
+        except Exception as error:  # every failure, expected or not, becomes a reply
+            await reply_with_error(interaction, error)
+
+
+class PageButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"{PAGE_PREFIX}(?P<args>.*)"):
+    """`anime8:page:<requester_id>:<target_index>:<0|1>` — shows another pick of the message.
+
+    The trailing direction keeps ◀ and ▶ distinct when both lead to the same page.
+    """
+
+    def __init__(self, requester_id: int, target: int, forward: bool, *, raw: str = "") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="▶" if forward else "◀",
+                style=discord.ButtonStyle.primary,
+                custom_id=raw or f"{PAGE_PREFIX}{requester_id}:{target}:{int(forward)}",
+                row=3,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> PageButton:
+        return cls(0, 0, False, raw=item.custom_id or "")
+
+    async def callback(self, interaction: discord.Interaction[Anime8Bot]) -> None:
+        try:
+            custom_id = self.item.custom_id or ""
+            requester_id, target, _ = _parse_ints(custom_id[len(PAGE_PREFIX) :], 3, custom_id)
+            if interaction.user.id != requester_id:
+                raise UserFacingError(
+                    "Only the person who asked can turn these pages; "
+                    "use /recommend for picks of your own."
+                )
+            bot = interaction.client
+            stored = await bot.db.recommendation_message(interaction.message.id)
+            if stored is None or stored[0] != requester_id or not 0 <= target < len(stored[2]):
+                raise UserFacingError("These recommendations are no longer available.")
+            picks = stored[2]
+            media = await bot.media_store.media_by_ids([p["media_id"] for p in picks])
+            embed, view = render_page(requester_id, picks, media, target)
+            await interaction.response.edit_message(embed=embed, view=view)
+        except Exception as error:  # every failure, expected or not, becomes a reply
+            await reply_with_error(interaction, error)
+
+
+def render_page(
+    requester_id: int, picks: list[dict], media: dict[int, dict], index: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    """The embed and buttons for pick `index` of a stored recommendation message."""
+    pick = picks[index]
+    item = media.get(pick["media_id"], {"id": pick["media_id"]})
+    embed = pick_embed(item, pick["score"], pick["reason"], index, len(picks))
+    view = discord.ui.View(timeout=None)
+    for rating in RATINGS:
+        view.add_item(RatingButton(pick["media_id"], rating, row=rating // 5))
+    if len(picks) > 1:
+        view.add_item(PageButton(requester_id, (index - 1) % len(picks), forward=False))
+        view.add_item(PageButton(requester_id, (index + 1) % len(picks), forward=True))
+    return embed, view

@@ -1,0 +1,92 @@
+"""/link, /unlink, /forget and /autotrain end to end."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
+
+
+async def test_link_then_recommend_without_username_then_unlink(ready_bot, emulator):
+    """/link checks the user exists and stores AniList's spelling; /recommend then uses it."""
+    record = await emulator.invoke("link", {"username": "alice"}, user="bob")
+    reply = await record.wait_message()
+    assert "**Alice**" in reply["content"] and reply["flags"] & FLAG_EPHEMERAL
+    assert await ready_bot.db.linked_username(emulator.bob.id) == "Alice"
+    rec = await emulator.invoke("recommend", {"count": 1}, user="bob")
+    assert (await rec.wait_message(timeout=20))["embeds"]
+    unlink = await emulator.invoke("unlink", user="bob")
+    assert "unlinked" in (await unlink.wait_message())["content"]
+    assert await ready_bot.db.linked_username(emulator.bob.id) is None
+
+
+async def test_link_unknown_user_is_refused(ready_bot, emulator):
+    """An AniList user that does not exist is not linked."""
+    record = await emulator.invoke("link", {"username": "NobodyHere"}, user="bob")
+    reply = await record.wait_message(lambda m: bool(m["content"]))
+    assert "no anilist user" in reply["content"].lower() and reply["flags"] & FLAG_EPHEMERAL
+    assert await ready_bot.db.linked_username(emulator.bob.id) is None
+
+
+async def test_forget_after_confirm_deletes_everything_of_the_caller(ready_bot, emulator):
+    """/forget asks first; the confirm button deletes the caller's rows and says how many."""
+    await (await emulator.invoke("link", {"username": "Alice"}, user="alice")).wait_message()
+    rec = await emulator.invoke("recommend", {"count": 2}, user="alice")
+    message = await rec.wait_message(timeout=20)
+    media_id = int(buttons(message)[0]["custom_id"].split(":")[2])
+    for user in ("alice", "bob"):
+        click = await emulator.click(message, f"anime8:rate:{media_id}:7", user=user)
+        await click.wait_message()
+    ask = await emulator.invoke("forget", user="alice")
+    prompt = await ask.wait_message()
+    assert prompt["flags"] & FLAG_EPHEMERAL
+    assert await ready_bot.db.ratings_of(emulator.alice.id, "ANIME")  # nothing gone yet
+    confirm = buttons(prompt)[0]
+    stranger = await emulator.click(prompt, confirm["custom_id"], user="bob")
+    assert "someone else" in (await stranger.wait_message())["content"]
+    click = await emulator.click(prompt, confirm["custom_id"], user="alice")
+    await click.first_response()
+    done = emulator.get_message(prompt["id"])["content"]
+    assert done.startswith("Done: deleted ") and "1 ratings" in done
+    assert await ready_bot.db.ratings_of(emulator.alice.id, "ANIME") == {}
+    assert await ready_bot.db.linked_username(emulator.alice.id) is None
+    assert await ready_bot.db.recently_recommended(emulator.alice.id, "ANIME") == set()
+    assert await ready_bot.db.ratings_of(emulator.bob.id, "ANIME") == {media_id: 7}
+
+
+async def test_autotrain_is_refused_to_non_owners(ready_bot, emulator):
+    """Anyone but an owner gets an ephemeral refusal and no training runs."""
+    record = await emulator.invoke("autotrain", user="alice")
+    reply = await record.wait_message()
+    assert "owners" in reply["content"] and reply["flags"] & FLAG_EPHEMERAL
+    assert ready_bot.recommendations.model_version("ANIME") == 0
+
+
+async def test_autotrain_by_owner_reports_progress_and_swaps_model(ready_bot, emulator, harness):
+    """The owner sees progress, then samples, loss, metric before/after, time and version."""
+    for number in range(1, 31):
+        await ready_bot.user_lists.get_list(f"user{number:02d}", "ANIME")
+    await ready_bot.user_lists.get_list("Alice", "ANIME")
+    await ready_bot.user_lists.get_list("Bob", "ANIME")
+    record = await emulator.invoke("autotrain", user="owner")
+    final = await record.wait_message(lambda m: "Now serving" in m["content"], timeout=120)
+    assert final["flags"] & FLAG_EPHEMERAL
+    assert "loss" in final["content"] and "NDCG@10" in final["content"]
+    assert "version 1" in final["content"]
+    assert any("Training ANIME" in (r.data or {}).get("content", "") for r in record.responses) or (
+        emulator.events_of("message_update")
+    )
+    assert ready_bot.recommendations.model_version("ANIME") == 1
+    assert list((harness.data_dir / "models").glob("anime-v1.pt"))
+    # A restart serves the trained checkpoint.
+    bot = await harness.restart()
+    assert bot.recommendations.model_version("ANIME") == 1
+
+
+async def test_second_autotrain_while_one_runs_is_told_so(ready_bot, emulator):
+    """While training runs, another /autotrain is answered with a sentence, not a second run."""
+    async with ready_bot.recommendations._training:
+        record = await emulator.invoke("autotrain", user="owner")
+        reply = await record.wait_message()
+    assert "already" in reply["content"] and reply["flags"] & FLAG_EPHEMERAL
+    await asyncio.sleep(0)
