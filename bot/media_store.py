@@ -21,12 +21,9 @@ Titles in the catalogue belong to the catalogue builder: saving a list never ove
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-import weakref
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +34,6 @@ IDS_PER_QUERY = 900
 
 # One connection is shared by everything; two coroutines opening transactions on it at once
 # would nest them. Every MediaStore on the same Database takes the same lock.
-_write_locks: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,18 +57,7 @@ class CatalogueBuild:
 class MediaStore:
     def __init__(self, db: Database) -> None:
         self._conn = db.conn
-        self._lock = _write_locks.setdefault(db, asyncio.Lock())
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[None]:
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
+        self._transaction = db.transaction
 
     # -- titles ---------------------------------------------------------------------------
 
@@ -187,7 +172,7 @@ class MediaStore:
         return StoredList(head["username"], media_type, head["fetched_at"], entries)
 
     async def delete_user_list(self, username: str, media_type: str) -> None:
-        async with self._lock:
+        async with self._transaction():
             await self._conn.execute(
                 "DELETE FROM anilist_lists WHERE username = ? AND media_type = ?",
                 (username, media_type),
@@ -223,7 +208,7 @@ class MediaStore:
         self, media_type: str, target: int, started_at: float
     ) -> CatalogueBuild:
         build = CatalogueBuild(media_type, target, 1, 0, started_at, None)
-        async with self._lock:
+        async with self._transaction():
             await self._conn.execute(
                 "INSERT INTO catalogue_builds"
                 " (media_type, target, next_page, fetched, started_at, completed_at)"

@@ -1,14 +1,18 @@
 """SQLite storage: one aiosqlite connection, schema migrations keyed on PRAGMA user_version.
 
 Table and column names of `feedback` are a contract (other tools read them); keep them.
-Every write is its own transaction, so an acknowledged write survives a killed process.
+Every write goes through `Database.transaction()`: the connection is shared by all coroutines,
+so without one lock a write could land inside another coroutine's open transaction (and be
+rolled back with it, or lost with a killed process). A committed write survives a killed process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +121,25 @@ class Database:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time; rolled back when the body raises."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
+
+    async def write(self, sql: str, params: tuple = ()) -> int:
+        """Run one write statement in its own transaction; returns the rows it changed."""
+        async with self.transaction() as conn:
+            cur = await conn.execute(sql, params)
+            return cur.rowcount
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -158,7 +181,7 @@ class Database:
         return None if row is None else row["value"]
 
     async def set_meta(self, key: str, value: str) -> None:
-        await self.conn.execute(
+        await self.write(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
@@ -176,7 +199,7 @@ class Database:
     ) -> None:
         """Store a rating; a second rating of the same title by the same user replaces it."""
         now = time.time()
-        await self.conn.execute(
+        await self.write(
             "INSERT INTO feedback (discord_user_id, anilist_username, media_id, media_type,"
             " rating, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (discord_user_id, media_id) DO UPDATE SET"
@@ -204,7 +227,7 @@ class Database:
     # -- linked accounts --------------------------------------------------------------------
 
     async def link_account(self, discord_user_id: int, anilist_username: str) -> None:
-        await self.conn.execute(
+        await self.write(
             "INSERT INTO linked_accounts (discord_user_id, anilist_username, linked_at)"
             " VALUES (?, ?, ?) ON CONFLICT (discord_user_id) DO UPDATE SET"
             " anilist_username = excluded.anilist_username, linked_at = excluded.linked_at",
@@ -220,10 +243,10 @@ class Database:
         return None if row is None else row["anilist_username"]
 
     async def unlink_account(self, discord_user_id: int) -> bool:
-        cur = await self.conn.execute(
+        removed = await self.write(
             "DELETE FROM linked_accounts WHERE discord_user_id = ?", (discord_user_id,)
         )
-        return cur.rowcount > 0
+        return removed > 0
 
     # -- recommendation history -------------------------------------------------------------
 
@@ -236,17 +259,12 @@ class Database:
     ) -> None:
         now = time.time()
         rows = [(discord_user_id, anilist_username, m, media_type, now) for m in media_ids]
-        await self.conn.execute("BEGIN")
-        try:
-            await self.conn.executemany(
+        async with self.transaction() as conn:
+            await conn.executemany(
                 "INSERT INTO recommendation_log (discord_user_id, anilist_username, media_id,"
                 " media_type, shown_at) VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
-        await self.conn.execute("COMMIT")
 
     async def recently_recommended(
         self, discord_user_id: int, media_type: str, within_days: float = 90.0
@@ -261,7 +279,7 @@ class Database:
     async def save_recommendation_message(
         self, message_id: int, requester_id: int, media_type: str, picks: list[dict]
     ) -> None:
-        await self.conn.execute(
+        await self.write(
             "INSERT OR REPLACE INTO recommendation_messages"
             " (message_id, requester_id, media_type, picks, created_at) VALUES (?, ?, ?, ?, ?)",
             (message_id, requester_id, media_type, json.dumps(picks), time.time()),
@@ -286,8 +304,7 @@ class Database:
 
         Their AniList lists go too when the user linked or rated under that username.
         """
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        async with self.transaction():
             async with self.conn.execute(
                 "SELECT anilist_username FROM linked_accounts WHERE discord_user_id = ?"
                 " UNION SELECT anilist_username FROM feedback"
@@ -316,8 +333,4 @@ class Database:
                 "DELETE FROM recommendation_messages WHERE requester_id = ?", (discord_user_id,)
             )
             counts[-1] += cur.rowcount
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
-        await self.conn.execute("COMMIT")
         return ForgetCounts(*counts, anilist_list_rows=list_rows)

@@ -119,3 +119,26 @@ async def test_recommendation_messages_round_trip_and_are_forgotten(db):
     counts = await db.forget_user(7)
     assert counts.recommendation_log == 1
     assert await db.recommendation_message(99) is None
+
+
+async def test_a_write_never_lands_inside_another_coroutines_transaction(db):
+    """A rating saved while another coroutine's transaction is open waits for it, so that
+    transaction's rollback cannot take the rating with it."""
+    import asyncio
+
+    entered = asyncio.Event()
+
+    async def failing_batch():
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+            entered.set()
+            await asyncio.sleep(0.05)
+            raise RuntimeError("batch failed")
+
+    batch = asyncio.create_task(failing_batch())
+    await entered.wait()
+    await db.save_rating(1, 5, "ANIME", 8)
+    with pytest.raises(RuntimeError):
+        await batch
+    assert await db.ratings_of(1, "ANIME") == {5: 8}
+    assert await db.get_meta("k") is None

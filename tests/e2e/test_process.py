@@ -1,0 +1,127 @@
+"""The bot as a real process (python main.py): a SIGKILL loses no acknowledged rating, and
+SIGTERM shuts it down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from tests.fakes.discord_emulator import DiscordEmulator
+
+REPO = Path(__file__).resolve().parents[2]
+TITLES = 20
+
+
+def seed_titles(db_path: Path) -> None:
+    """Titles the rating buttons may name (the bot refuses ratings of unknown titles)."""
+    from bot.storage import MIGRATIONS
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db_path) as conn:
+        for number, script in enumerate(MIGRATIONS, start=1):
+            conn.executescript(script)
+            conn.execute(f"PRAGMA user_version = {number}")
+        conn.executemany(
+            "INSERT INTO media (id, type, popularity, data, updated_at)"
+            " VALUES (?, 'ANIME', 1, ?, 0)",
+            [
+                (i, json.dumps({"id": i, "type": "ANIME", "title": {"romaji": f"Title {i}"}}))
+                for i in range(1, TITLES + 1)
+            ],
+        )
+
+
+async def start_process(emulator: DiscordEmulator, data_dir: Path) -> asyncio.subprocess.Process:
+    started = time.monotonic()
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": emulator.token,
+        "DATA_DIR": str(data_dir),
+        "DISCORD_API_BASE": emulator.api_base,
+        "DISCORD_GATEWAY_URL": emulator.gateway_url,
+        "ANILIST_API_URL": "http://127.0.0.1:9",  # never reached: no catalogue build, no lists
+        "BUILD_CATALOGUE": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(REPO / "main.py"), cwd=data_dir.parent, env=env
+    )
+    await emulator.wait_for(lambda e: e.kind == "identify", 90, after=started)
+    await emulator.wait_until_ready(30)
+    return process
+
+
+def rating_message(emulator: DiscordEmulator) -> dict:
+    """A message carrying rating buttons for every seeded title, as the bot renders them."""
+    rows = [
+        {
+            "type": 1,
+            "components": [
+                {
+                    "type": 2,
+                    "style": 2,
+                    "label": "7",
+                    "custom_id": f"anime8:rate:{i}:{(i + r) % 11}",
+                }
+                for i in range(1 + 5 * r, 6 + 5 * r)
+            ],
+        }
+        for r in range(TITLES // 5)
+    ]
+    return emulator._create_message(
+        emulator.general, {"content": "ratings", "components": rows}, []
+    )
+
+
+async def test_sigkill_mid_stream_loses_no_acknowledged_rating(emulator, tmp_path):
+    """Kill -9 during a stream of clicks, restart: the database is intact and every rating the
+    bot acknowledged is stored."""
+    data_dir = tmp_path / "data"
+    seed_titles(data_dir / "anime8.db")
+    process = await start_process(emulator, data_dir)
+    message = rating_message(emulator)
+    custom_ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
+    users = [emulator.add_user(f"clicker{n}") for n in range(40)]
+    acknowledged: set[tuple[int, int, int]] = set()
+    enough = asyncio.Event()
+
+    async def click(user, custom_id: str) -> None:
+        record = await emulator.click(message, custom_id, user=user)
+        try:
+            reply = await record.wait_message(timeout=10)
+        except TimeoutError:
+            return  # the process died before answering: not acknowledged
+        if reply["content"].startswith("Saved:"):
+            _, _, media_id, rating = custom_id.split(":")
+            acknowledged.add((user.id, int(media_id), int(rating)))
+            if len(acknowledged) >= 40:
+                enough.set()
+
+    async def stream() -> None:
+        for index, user in enumerate(users):
+            await asyncio.gather(*(click(user, cid) for cid in custom_ids[index % 4 :: 4]))
+
+    streaming = asyncio.create_task(stream())
+    async with asyncio.timeout(60):
+        await enough.wait()
+    process.send_signal(signal.SIGKILL)
+    await process.wait()
+    streaming.cancel()  # clicks still in flight can no longer be acknowledged
+    await asyncio.gather(streaming, return_exceptions=True)
+    assert len(acknowledged) >= 40
+
+    restarted = await start_process(emulator, data_dir)
+    restarted.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(30):
+        assert await restarted.wait() == 0  # a clean shutdown on SIGTERM
+
+    with sqlite3.connect(data_dir / "anime8.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = set(conn.execute("SELECT discord_user_id, media_id, rating FROM feedback"))
+    assert acknowledged <= stored
