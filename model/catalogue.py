@@ -106,7 +106,10 @@ class Catalogue:
     formats: torch.Tensor  # (n, len(FORMATS) + 1) one-hot, last column = other/unknown
     years: torch.Tensor  # (n,) nan when unknown
     adult: torch.Tensor  # (n,) bool
-    title_vectors: torch.Tensor  # (n, vocabulary) sparse CSR, rows L2-normalised tf-idf
+    # Each title's most title-similar others (cosine of tf-idf over title tokens), so a
+    # user's franchise affinity costs a gather instead of an (n x list) product per request.
+    title_neighbours: torch.Tensor  # (n, m) int64 rows
+    title_similarity: torch.Tensor  # (n, m) float32, 0 for padding
     prequels: dict[int, tuple[int, ...]]  # row -> rows of same-type prequels in the catalogue
     franchise: torch.Tensor  # (n,) id of the relations-connected component
     community: torch.Tensor  # (n, n) sparse CSR: row a, col b = AniList users' "a -> b" votes
@@ -163,11 +166,39 @@ def build_catalogue(media: list[dict]) -> Catalogue:
         formats=formats,
         years=torch.tensor([_year(item) for item in items]),
         adult=torch.tensor([bool(item.get("isAdult")) for item in items], dtype=torch.bool),
-        title_vectors=_title_vectors(items),
+        **_title_neighbours(items),
         prequels=_prequels(items, index),
         franchise=_franchises(items, index),
         community=_community(items, index),
     )
+
+
+def dense_rows(csr: torch.Tensor, rows: list[int]) -> torch.Tensor:
+    """Rows of a sparse CSR matrix as a dense ``(len(rows), columns)`` matrix."""
+    crow, col, val = csr.crow_indices(), csr.col_indices(), csr.values()
+    out = torch.zeros(len(rows), csr.shape[1])
+    for position, row in enumerate(rows):
+        start, end = int(crow[row]), int(crow[row + 1])
+        out[position, col[start:end]] = val[start:end]
+    return out
+
+
+def _title_neighbours(
+    items: list[dict], neighbours: int = 32, block: int = 512
+) -> dict[str, torch.Tensor]:
+    vectors = _title_vectors(items)
+    n = len(items)
+    m = max(min(neighbours, n - 1), 0)
+    index = torch.zeros(n, m, dtype=torch.int64)
+    similarity = torch.zeros(n, m)
+    for start in range(0, n, block):
+        rows = list(range(start, min(start + block, n)))
+        sims = torch.sparse.mm(vectors, dense_rows(vectors, rows).T).T  # (block, n)
+        sims[torch.arange(len(rows)), torch.tensor(rows)] = 0.0  # not its own neighbour
+        top = torch.topk(sims, m, dim=1)
+        index[start : start + len(rows)] = top.indices
+        similarity[start : start + len(rows)] = top.values
+    return {"title_neighbours": index, "title_similarity": similarity}
 
 
 def _title_vectors(items: list[dict]) -> torch.Tensor:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .catalogue import FORMATS, GENRES, Catalogue
+from .catalogue import FORMATS, GENRES, Catalogue, dense_rows
 from .collab import BUCKETS, Collab
 from .profile import Profile
 
@@ -62,7 +62,8 @@ class UserContext:
     weights: torch.Tensor  # per entry: how much it says the user likes such titles
     genre_lift: torch.Tensor  # (len(GENRES),)
     tag_lift: torch.Tensor  # (tags,)
-    title_sim: torch.Tensor  # (n, entries) title similarity of every title to each entry
+    title_any: torch.Tensor  # (n,) best title similarity to any watched entry
+    title_liked: torch.Tensor  # (n,) best title similarity to a liked entry
 
 
 def entry_weights(profile: Profile) -> torch.Tensor:
@@ -88,15 +89,6 @@ def _lift(weights: torch.Tensor, matrix: torch.Tensor, base: torch.Tensor) -> to
     return weights @ matrix / total - base
 
 
-def _dense_rows(csr: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-    crow, col, val = csr.crow_indices(), csr.col_indices(), csr.values()
-    out = torch.zeros(rows.numel(), csr.shape[1])
-    for position, row in enumerate(rows.tolist()):
-        start, end = int(crow[row]), int(crow[row + 1])
-        out[position, col[start:end]] = val[start:end]
-    return out
-
-
 def _rank(scores: torch.Tensor) -> torch.Tensor:
     """1 for the user's best-scored title down to 0 for the worst."""
     order = torch.argsort(scores, descending=True)
@@ -109,17 +101,23 @@ def user_context(catalogue: Catalogue, profile: Profile) -> UserContext:
     """Content profile of the user (genre/tag lift, title similarity to each entry)."""
     weights = entry_weights(profile)
     rows = profile.rows
-    title_sim = (
-        torch.sparse.mm(catalogue.title_vectors, _dense_rows(catalogue.title_vectors, rows).T)
-        if rows.numel()
-        else torch.zeros(len(catalogue), 0)
-    )
     return UserContext(
         profile=profile,
         weights=weights,
         genre_lift=_lift(weights, catalogue.genres[rows], catalogue.genres.mean(0)),
         tag_lift=_lift(weights, catalogue.tags[rows], catalogue.tags.mean(0)),
-        title_sim=title_sim,
+        title_any=_title_affinity(catalogue, rows[weights > 0]),
+        title_liked=_title_affinity(catalogue, rows[profile.liked]),
+    )
+
+
+def _title_affinity(catalogue: Catalogue, rows: torch.Tensor) -> torch.Tensor:
+    """Per title, its highest title similarity to one of ``rows`` (similarity is symmetric, so
+    scattering the rows' neighbour lists gives it)."""
+    best = torch.zeros(len(catalogue))
+    neighbours = catalogue.title_neighbours[rows].flatten()
+    return best.scatter_reduce(
+        0, neighbours, catalogue.title_similarity[rows].flatten(), reduce="amax"
     )
 
 
@@ -161,13 +159,11 @@ def features(catalogue: Catalogue, collab: Collab | None, ctx: UserContext) -> t
     if bool(watched.any()):
         format_share = catalogue.formats[rows[watched]].mean(0)
         put("format_affinity", catalogue.formats @ format_share)
-        put("title_any", ctx.title_sim[:, watched].max(1).values)
-    liked = profile.liked
-    if bool(liked.any()):
-        put("title_liked", ctx.title_sim[:, liked].max(1).values)
-        community = catalogue.community
-        if community._nnz():
-            put("community", torch.log1p(_dense_rows(community, rows[liked]).sum(0)))
+    put("title_any", ctx.title_any)
+    put("title_liked", ctx.title_liked)
+    liked = rows[profile.liked].tolist()
+    if liked and catalogue.community.values().numel():
+        put("community", torch.log1p(dense_rows(catalogue.community, liked).sum(0)))
     put("era", _era(catalogue, rows[watched]))
 
     scored = profile.scores[profile.scores > 0]
@@ -186,8 +182,9 @@ def _era(catalogue: Catalogue, rows: torch.Tensor) -> torch.Tensor:
     """Mean closeness in release year to the user's titles (0 where a year is unknown)."""
     years = catalogue.years
     mine = years[rows]
-    mine = mine[~mine.isnan()]
+    mine, counts = torch.unique(mine[~mine.isnan()], return_counts=True)
     if mine.numel() == 0:
         return torch.zeros(len(catalogue))
-    closeness = torch.exp(-(years.unsqueeze(1) - mine.unsqueeze(0)).abs() / _ERA_SCALE).mean(1)
+    kernel = torch.exp(-(years.unsqueeze(1) - mine.unsqueeze(0)).abs() / _ERA_SCALE)
+    closeness = kernel @ counts.float() / counts.sum()
     return torch.nan_to_num(closeness, nan=0.0)

@@ -267,7 +267,7 @@ class Recommender:
         parts = []
         positive = (ctx.weights > 0).nonzero().flatten()
         if positive.numel():
-            strength = ctx.title_sim[row, positive].clone()
+            strength = self._title_similarity(row, profile.rows[positive])
             if collab is not None and int(collab.column[row]) >= 0:
                 columns = collab.column[profile.rows[positive]]
                 known = columns >= 0
@@ -290,6 +290,12 @@ class Recommender:
         if not parts:
             return "popular and well rated on AniList"
         return "because " + " and ".join(parts)
+
+    def _title_similarity(self, row: int, rows: torch.Tensor) -> torch.Tensor:
+        """Title similarity of ``row`` to each of ``rows`` (0 unless among its neighbours)."""
+        catalogue = self.catalogue
+        match = catalogue.title_neighbours[row].unsqueeze(0) == rows.unsqueeze(1)
+        return (match * catalogue.title_similarity[row]).sum(1)
 
     def _labels(self, row: int) -> set[str]:
         catalogue = self.catalogue

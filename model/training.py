@@ -65,7 +65,8 @@ def split_lists(
     targets: dict[str, Profile] = {}
     for user in sorted(profiles):
         profile = profiles[user]
-        rated = torch.tensor([s != "PLANNING" for s in profile.statuses], dtype=torch.bool)
+        # Like the benchmark's test split, only scored entries become targets.
+        rated = profile.scores > 0
         if len(profile) < config.min_entries or not bool(rated.any()):
             sides[user] = profile
             continue
@@ -107,10 +108,13 @@ def build_examples(
         y[dropped] = 0.0
         n_uniform = config.uniform_negatives * len(target)
         uniform = pool[torch.randint(pool.numel(), (n_uniform,), generator=generator)]
+        # Hard negatives come without replacement from a pool that grows with the number
+        # needed: a fixed top-50 would repeat a heavy user's best EASE titles as negatives
+        # many times over and teach the net that a high EASE score is bad.
+        n_hard = min(config.hard_negatives * len(target), pool.numel())
         ease = matrix[pool, COLUMN["ease_all"]]
-        top = pool[torch.topk(ease, min(config.hard_pool, pool.numel())).indices]
-        n_hard = config.hard_negatives * len(target)
-        hard = top[torch.randint(top.numel(), (n_hard,), generator=generator)]
+        top = torch.topk(ease, min(max(config.hard_pool, 5 * n_hard), pool.numel())).indices
+        hard = pool[top[torch.randperm(top.numel(), generator=generator)[:n_hard]]]
         rows = torch.cat([target.rows, uniform, hard])
         inputs.append(matrix[rows])
         values.append(torch.cat([y, torch.zeros(n_uniform + n_hard)]))
