@@ -271,8 +271,10 @@ class Recommender:
             if collab is not None and int(collab.column[row]) >= 0:
                 columns = collab.column[profile.rows[positive]]
                 known = columns >= 0
-                ease = collab.ease[columns[known], int(collab.column[row])]
-                strength[known] += ease / ease.abs().max().clamp(min=1e-9)
+                # None of the liked titles may be known to the collaborative model.
+                if bool(known.any()):
+                    ease = collab.ease[columns[known], int(collab.column[row])]
+                    strength[known] += ease / ease.abs().max().clamp(min=1e-9)
             strength += 0.1 * (catalogue.genres[profile.rows[positive]] @ catalogue.genres[row])
             if float(strength.max()) > 0:
                 best = int(positive[int(torch.argmax(strength))])

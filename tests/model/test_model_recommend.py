@@ -52,3 +52,18 @@ def test_recommend_while_another_thread_trains(catalogue, lists):
     trainer.join()
     assert all(len(a) == 3 for a in answers)
     assert recommender.trained
+
+
+def test_liked_titles_unknown_to_the_collaborative_model(catalogue, lists):
+    """A user whose liked titles appear in nobody else's list still gets picks and reasons
+    (the collaborative part of the reason has nothing to draw on)."""
+    half = {m["id"] for m in catalogue[: len(catalogue) // 2]}
+    seen_by_others = {
+        user: [e for e in entries if e["mediaId"] in half] for user, entries in lists.items()
+    }
+    recommender = Recommender(catalogue, seen_by_others)
+    recommender.fit()
+    unseen = [m["id"] for m in catalogue if m["id"] not in half][:3]
+    entries = [{"mediaId": media_id, "score": 10, "status": "COMPLETED"} for media_id in unseen]
+    picks = recommender.recommend(entries, k=5)
+    assert len(picks) == 5 and all(p.reason for p in picks)
