@@ -1,6 +1,5 @@
 """The cold scorer: a hand blend of content signals, used before any net is trained or when the
-bot has seen too few lists for collaborative signal. Weights were set on the mal-5k dev split
-(see model/README in the issue report), so they are mildly optimistic there.
+bot has seen too few lists for collaborative signal.
 """
 
 from __future__ import annotations
@@ -9,14 +8,16 @@ import torch
 
 from .features import COLUMN
 
-# Each signal is standardised over the catalogue first, so weights compare directly.
+# Each signal is standardised over the catalogue first, so weights compare directly. Set by a
+# coordinate search on 800 mal-5k dev users (0.228 -> 0.289 NDCG@10 there): popularity and
+# format affinity matter most; similarity to any watched title beat similarity to liked ones.
+# era and community are not in the benchmark, so their weights are untested guesses.
 COLD_WEIGHTS = {
-    "log_popularity": 1.0,
+    "log_popularity": 2.0,
     "catalogue_mean": 0.3,
-    "genre_match": 0.5,
-    "tag_match": 0.3,
-    "format_affinity": 0.3,
-    "title_liked": 0.8,
+    "genre_match": 0.25,
+    "tag_match": 0.15,
+    "format_affinity": 1.2,
     "title_any": 0.4,
     "era": 0.6,
     "community": 0.6,
