@@ -89,10 +89,12 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
-    # Shown recommendations, so the page buttons of any message work after a restart.
+    # Shown recommendations, so the page buttons of any message work after a restart. Keyed
+    # by the /recommend interaction, known before the message is sent (a click can then never
+    # arrive before its picks are stored); the message carries it as interaction_metadata.id.
     """
     CREATE TABLE recommendation_messages (
-        message_id INTEGER PRIMARY KEY,
+        interaction_id INTEGER PRIMARY KEY,
         requester_id INTEGER NOT NULL,
         media_type TEXT NOT NULL,
         picks TEXT NOT NULL,
@@ -277,20 +279,23 @@ class Database:
             return {row["media_id"] async for row in cur}
 
     async def save_recommendation_message(
-        self, message_id: int, requester_id: int, media_type: str, picks: list[dict]
+        self, interaction_id: int, requester_id: int, media_type: str, picks: list[dict]
     ) -> None:
         await self.write(
             "INSERT OR REPLACE INTO recommendation_messages"
-            " (message_id, requester_id, media_type, picks, created_at) VALUES (?, ?, ?, ?, ?)",
-            (message_id, requester_id, media_type, json.dumps(picks), time.time()),
+            " (interaction_id, requester_id, media_type, picks, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (interaction_id, requester_id, media_type, json.dumps(picks), time.time()),
         )
 
-    async def recommendation_message(self, message_id: int) -> tuple[int, str, list[dict]] | None:
+    async def recommendation_message(
+        self, interaction_id: int
+    ) -> tuple[int, str, list[dict]] | None:
         """(requester_id, media_type, picks) of a message the bot showed, or None."""
         async with self.conn.execute(
             "SELECT requester_id, media_type, picks FROM recommendation_messages"
-            " WHERE message_id = ?",
-            (message_id,),
+            " WHERE interaction_id = ?",
+            (interaction_id,),
         ) as cur:
             row = await cur.fetchone()
         if row is None:

@@ -74,12 +74,12 @@ class Recommend(commands.Cog):
             count=count,
             allow_adult=allows_adult(interaction),
         )
-        embed, view = render_page(interaction.user.id, result.picks, result.media, 0)
-        message = await interaction.followup.send(embed=embed, view=view, wait=True)
-        interaction.extras["public_thinking"] = False
         await self.bot.db.save_recommendation_message(
-            message.id, interaction.user.id, type, result.picks
+            interaction.id, interaction.user.id, type, result.picks
         )
+        embed, view = render_page(interaction.user.id, result.picks, result.media, 0)
+        await interaction.followup.send(embed=embed, view=view)
+        interaction.extras["public_thinking"] = False
 
 
 async def setup(bot: Anime8Bot) -> None:

@@ -122,7 +122,8 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"{PAGE_PR
                     "use /recommend for picks of your own."
                 )
             bot = interaction.client
-            stored = await bot.db.recommendation_message(interaction.message.id)
+            origin = interaction.message.interaction_metadata
+            stored = origin and await bot.db.recommendation_message(origin.id)
             if stored is None or stored[0] != requester_id or not 0 <= target < len(stored[2]):
                 raise UserFacingError("These recommendations are no longer available.")
             picks = stored[2]

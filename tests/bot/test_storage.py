@@ -113,7 +113,7 @@ async def test_forget_removes_only_that_user(db):
 async def test_recommendation_messages_round_trip_and_are_forgotten(db):
     """A shown message's picks are stored for its page buttons and deleted with the requester."""
     picks = [{"media_id": 1, "score": 8.5, "reason": "because"}]
-    await db.save_recommendation_message(99, 7, "ANIME", picks)
+    await db.save_recommendation_message(99, 7, "ANIME", picks)  # keyed by interaction id
     assert await db.recommendation_message(99) == (7, "ANIME", picks)
     assert await db.recommendation_message(100) is None
     counts = await db.forget_user(7)
