@@ -90,3 +90,26 @@ async def test_second_autotrain_while_one_runs_is_told_so(ready_bot, emulator):
         reply = await record.wait_message()
     assert "already" in reply["content"] and reply["flags"] & FLAG_EPHEMERAL
     await asyncio.sleep(0)
+
+
+async def test_failed_training_keeps_the_old_model_serving(ready_bot, emulator, monkeypatch):
+    """If training fails (here: the checkpoint cannot be written), the owner is told and the
+    model that was serving keeps serving."""
+    import bot.recommendations as service_module
+
+    for number in range(1, 11):
+        await ready_bot.user_lists.get_list(f"user{number:02d}", "ANIME")
+    serving = ready_bot.recommendations._models["ANIME"]
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(service_module, "save_checkpoint", disk_full)
+    record = await emulator.invoke("autotrain", user="owner")
+    reply = await record.wait_message(lambda m: "error id" in m["content"], timeout=120)
+    assert reply["flags"] & FLAG_EPHEMERAL
+    assert ready_bot.recommendations._models["ANIME"] is serving
+    assert ready_bot.recommendations.model_version("ANIME") == 0
+    assert not ready_bot.recommendations.training_in_progress
+    rec = await emulator.invoke("recommend", {"username": "Alice", "count": 1})
+    assert (await rec.wait_message(timeout=20))["embeds"]
