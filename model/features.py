@@ -30,6 +30,7 @@ _CONTENT = [
     "format_affinity",
     "title_any",
     "title_liked",
+    "franchise",
     "era",
     "community",
 ]
@@ -161,6 +162,8 @@ def features(catalogue: Catalogue, collab: Collab | None, ctx: UserContext) -> t
         put("format_affinity", catalogue.formats @ format_share)
     put("title_any", ctx.title_any)
     put("title_liked", ctx.title_liked)
+    # Same relations-connected franchise as a watched title (AniList data; none in mal-5k).
+    put("franchise", torch.isin(catalogue.franchise, catalogue.franchise[rows[watched]]).float())
     liked = rows[profile.liked].tolist()
     if liked and catalogue.community.values().numel():
         put("community", torch.log1p(dense_rows(catalogue.community, liked).sum(0)))

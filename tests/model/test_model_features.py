@@ -47,3 +47,13 @@ def test_title_similarity_finds_the_franchise(catalogue):
     similarity = matrix[:, COLUMN["title_liked"]].clone()
     similarity[cat.index[1]] = -1
     assert cat.ids[int(similarity.argmax())] == 2
+
+
+def test_relations_mark_the_franchise_of_watched_titles(catalogue):
+    """The franchise feature is 1 exactly for titles related (SEQUEL/PREQUEL...) to a watched
+    title, whatever their titles say."""
+    renamed = [dict(m, title={"romaji": f"Untitled {m['id']}"}) for m in catalogue]
+    cat = build_catalogue(renamed)
+    profile = build_profile([{"mediaId": 31, "score": 7, "status": "COMPLETED"}], cat)
+    column = features(cat, None, user_context(cat, profile))[:, COLUMN["franchise"]]
+    assert {cat.ids[i] for i in column.nonzero().flatten().tolist()} == {31, 32}
