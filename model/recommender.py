@@ -17,7 +17,7 @@ from .cold import cold_scores
 from .collab import Collab, fit_collab
 from .features import COLUMN, FEATURE_NAMES, UserContext, features, user_context
 from .net import RecommenderNet
-from .preferences import Preferences, parse_preferences
+from .preferences import Preferences, PreferencesError, parse_preferences
 from .profile import Entry, Feedback, Profile, build_profile, merge_feedback
 from .rerank import allowed, diversify, preference_match
 from .training import (
@@ -135,19 +135,22 @@ class Recommender:
         """Train RecommenderNet on the lists (leakage-free split, see model.training).
 
         Synchronous CPU work, deterministic under ``seed``; ``on_epoch(epoch, loss)`` is called
-        after each epoch. With too few lists there is nothing to learn from: the net stays as it
-        was and the stats say 0 samples.
+        after each epoch. With too few lists, or no list long enough and scored enough to hold
+        entries out of, there is nothing to learn from: the net stays as it was and the stats
+        say 0 samples.
         """
         start = time.perf_counter()
         self.fit()
         cfg = self.config.training
         if epochs is not None:
             cfg = replace(cfg, epochs=epochs)
+        nothing = TrainStats(0, 0, math.nan, math.nan, math.nan, 0.0)
         if self._collab is None:
-            nan = float("nan")
-            return TrainStats(0, 0, nan, nan, nan, time.perf_counter() - start)
+            return replace(nothing, seconds=time.perf_counter() - start)
         split = split_lists(self._profiles, len(self.catalogue), cfg, seed, self.config.ease_lambda)
         inputs, targets = build_examples(self.catalogue, split, cfg, seed)
+        if targets.numel() == 0:  # e.g. every list too short or unscored: keep the old net
+            return replace(nothing, seconds=time.perf_counter() - start)
         before = held_out_ndcg(self.catalogue, split, self._scorer(self._net, split.collab))
         net, loss = fit_net(inputs, targets, cfg, seed, on_epoch)
         after = held_out_ndcg(self.catalogue, split, self._scorer(net, split.collab))
@@ -206,7 +209,8 @@ class Recommender:
         Never returns a title on the list, an adult title unless ``allow_adult``, a sequel
         whose prequel (same type, in the catalogue) the user has not seen, or an excluded
         genre/tag; a title in ``recently_shown`` comes back only with ``repeat_chance``
-        (drawn from ``rng``). Raises PreferencesError for unusable preferences text.
+        (drawn from ``rng``). Raises PreferencesError for preferences text naming nothing we
+        know, or naming only genres/tags that no allowed title carries.
         """
         prefs = parse_preferences(preferences, self.catalogue.tag_names) if preferences else None
         self.fit()
@@ -232,7 +236,13 @@ class Recommender:
         relevance = torch.full((len(catalogue),), -math.inf)
         relevance[candidates] = _standardise(score[candidates])
         if prefs is not None and prefs.wanted:
-            relevance += self.config.preference_weight * preference_match(catalogue, prefs)
+            match = preference_match(catalogue, prefs)
+            if float(match[candidates].max()) == 0.0:
+                raise PreferencesError(
+                    f"I don't have anything new for you matching {', '.join(prefs.wanted)}. "
+                    "Try other genres or themes."
+                )
+            relevance += self.config.preference_weight * match
         top = torch.topk(relevance, min(max(5 * k, 50), candidates.numel())).indices.tolist()
         picks = diversify(catalogue, top, relevance, k, self.config.diversity)
         rating = self._rating(net, matrix, profile, picks)

@@ -93,3 +93,10 @@ def test_preferences_only_recommendations_match_and_respect_exclusions(catalogue
     assert picks and all("Romance" not in by_id[p.media_id]["genres"] for p in picks)
     with pytest.raises(PreferencesError):
         recommender.recommend([], k=5, preferences="zzzz")
+
+
+def test_a_request_nothing_matches_is_an_error_not_popular_titles(catalogue):
+    """'horror' is understood but no title in the fixture is Horror: a PreferencesError naming
+    the request, rather than unrelated popular titles."""
+    with pytest.raises(PreferencesError, match="Horror"):
+        Recommender(catalogue).recommend([], k=5, preferences="something scary")

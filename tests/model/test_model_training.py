@@ -70,3 +70,15 @@ def test_too_few_lists_train_nothing_and_stay_cold(catalogue, lists):
     stats = recommender.train(seed=0)
     assert stats.samples == 0 and not recommender.trained and recommender.collab is None
     assert recommender.recommend(few["user0"], k=3)
+
+
+def test_short_or_unscored_lists_train_nothing(catalogue, lists):
+    """Enough users for collaborative signal but no list with 5 scored entries: no examples,
+    so training keeps the previous (absent) net instead of fitting one on nothing."""
+    unscored = {u: [dict(e, score=0) for e in entries] for u, entries in lists.items()}
+    recommender = Recommender(catalogue, unscored, config=CONFIG)
+    stats = recommender.train(seed=0)
+    assert recommender.collab is not None
+    assert stats.samples == 0 and not recommender.trained
+    picks = recommender.recommend(unscored["user0"], k=3)
+    assert len(picks) == 3 and all(0.0 <= p.score <= 10.0 for p in picks)
