@@ -19,7 +19,7 @@ from .features import COLUMN, FEATURE_NAMES, UserContext, features, user_context
 from .net import RecommenderNet
 from .preferences import Preferences, PreferencesError, parse_preferences
 from .profile import Entry, Feedback, Profile, build_profile, merge_feedback
-from .rerank import allowed, diversify, preference_match
+from .rerank import TAG_PRESENT, allowed, diversify, preference_match
 from .training import (
     EpochCallback,
     TrainingConfig,
@@ -292,7 +292,8 @@ class Recommender:
                 score = float(profile.scores[best])
                 parts.append(f"you rated {title} {score:g}" if score else f"you watched {title}")
         if prefs is not None and prefs.wanted:
-            matched = [n for n in prefs.wanted if n in self._labels(row)]
+            labels = self._labels(row)
+            matched = [n for n in prefs.wanted if n in labels]
             if matched:
                 parts.append("you asked for " + " and ".join(matched[:2]))
         elif positive.numel():
@@ -310,16 +311,18 @@ class Recommender:
         return (match * catalogue.title_similarity[row]).sum(1)
 
     def _labels(self, row: int) -> set[str]:
+        """Genres and (clearly present) tags of a title."""
         catalogue = self.catalogue
         genres = {g for g, v in zip(GENRES, catalogue.genres[row].tolist(), strict=True) if v}
         tags = {
             t
             for t, v in zip(catalogue.tag_names, catalogue.tags[row].tolist(), strict=True)
-            if v >= 0.3
+            if v >= TAG_PRESENT
         }
         return genres | tags
 
     def _liked_label(self, ctx: UserContext, row: int) -> str | None:
+        """The title's genre or tag the user leans to most, if the user leans to any."""
         catalogue = self.catalogue
         options = [
             (float(ctx.genre_lift[c]), g) for c, g in enumerate(GENRES) if catalogue.genres[row, c]
@@ -327,7 +330,7 @@ class Recommender:
         options += [
             (float(ctx.tag_lift[c]) * float(catalogue.tags[row, c]), t)
             for c, t in enumerate(catalogue.tag_names)
-            if catalogue.tags[row, c] >= 0.3
+            if catalogue.tags[row, c] >= TAG_PRESENT
         ]
         best = max(options, default=None)
         return best[1] if best and best[0] > 0 else None

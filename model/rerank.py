@@ -11,7 +11,7 @@ from .catalogue import GENRES, Catalogue
 from .preferences import Preferences
 from .profile import Profile
 
-_TAG_PRESENT = 0.3  # tag rank (0-1) from which a title counts as having the tag
+TAG_PRESENT = 0.3  # tag rank (0-1) from which a title counts as having the tag
 
 
 def allowed(
@@ -49,7 +49,7 @@ def _has_any(catalogue: Catalogue, genres: Collection[str], tags: Collection[str
     hit = catalogue.genres[:, _columns(genres, GENRES)].sum(1) > 0
     tag_cols = _columns(tags, catalogue.tag_names)
     if tag_cols:
-        hit |= (catalogue.tags[:, tag_cols] >= _TAG_PRESENT).any(1)
+        hit |= (catalogue.tags[:, tag_cols] >= TAG_PRESENT).any(1)
     return hit
 
 
