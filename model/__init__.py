@@ -27,9 +27,11 @@ the number of titles on some list; a few hundred titles take well under a second
 ``train()`` refits them on a split of the lists, builds examples and optimises: about 30 s
 there. One ``recommend`` over 10,000 candidates: about 9 ms median, 13 ms p95.
 
-With fewer than ``config.min_users`` lists, or without a trained net,
-``recommend`` uses the cold blend (popularity, genre/tag lift, format, franchise title
-similarity, release era, AniList community recommendations).
+Scoring modes: a trained net over collaborative + content features when at least
+``config.min_users`` lists exist; EASE (plus a little of the cold blend) when lists exist but
+no net is trained or loaded; otherwise the cold blend (popularity, genre/tag lift, format,
+franchise by relations and title similarity, release era, AniList community recommendations).
+The package never sets torch's thread count; the offline CLIs use every core.
 
 Threads: ``recommend`` only reads, so it may run while another thread trains a new
 Recommender; swap the object when training ends. Offline CLIs: ``python -m model.evaluate DIR
