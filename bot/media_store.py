@@ -21,6 +21,7 @@ Titles in the catalogue belong to the catalogue builder: saving a list never ove
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -67,7 +68,9 @@ class MediaStore:
             " ORDER BY popularity DESC, id",
             (media_type,),
         ) as cur:
-            return [json.loads(row["data"]) async for row in cur]
+            rows = await cur.fetchall()
+        # Tens of megabytes of JSON: parsing it on the event loop would stall Discord.
+        return await asyncio.to_thread(lambda: [json.loads(row[0]) for row in rows])
 
     async def catalogue_count(self, media_type: str) -> int:
         async with self._conn.execute(
@@ -179,7 +182,6 @@ class MediaStore:
             )
 
     async def all_lists(self, media_type: str) -> dict[str, list[dict[str, Any]]]:
-        lists: dict[str, list[dict[str, Any]]] = {}
         async with self._conn.execute(
             "SELECT l.username, e.media_id, e.score, e.status FROM anilist_lists l"
             " JOIN anilist_list_entries e"
@@ -187,11 +189,25 @@ class MediaStore:
             " WHERE l.media_type = ? ORDER BY l.username, e.rowid",
             (media_type,),
         ) as cur:
-            async for row in cur:
-                lists.setdefault(row["username"], []).append(
-                    {"mediaId": row["media_id"], "score": row["score"], "status": row["status"]}
+            rows = await cur.fetchall()
+
+        def group() -> dict[str, list[dict[str, Any]]]:
+            lists: dict[str, list[dict[str, Any]]] = {}
+            for username, media_id, score, status in rows:
+                lists.setdefault(username, []).append(
+                    {"mediaId": media_id, "score": score, "status": status}
                 )
-        return lists
+            return lists
+
+        # Hundreds of thousands of entries once many people used the bot: group off the loop.
+        return await asyncio.to_thread(group)
+
+    async def list_count(self, media_type: str) -> int:
+        async with self._conn.execute(
+            "SELECT COUNT(*) FROM anilist_lists WHERE media_type = ?", (media_type,)
+        ) as cur:
+            (count,) = await cur.fetchone()
+        return count
 
     # -- catalogue builds -----------------------------------------------------------------
 

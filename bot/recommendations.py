@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -19,8 +20,9 @@ from bot.config import Settings
 from bot.errors import UserFacingError
 from bot.media_store import MediaStore
 from bot.storage import Database
+from bot.training_job import start_child
 from bot.user_lists import UserListService
-from model import PreferencesError, Recommender, load_latest, parse_preferences, save_checkpoint
+from model import PreferencesError, Recommender, load_latest, parse_preferences
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,19 @@ class TrainingReport:
 ProgressCallback = Callable[[str], Awaitable[None]]
 
 
+async def load_training_data(
+    db: Database, media: MediaStore, media_type: str
+) -> tuple[list[dict], dict[str, list[dict]], list[tuple[str, int, int]]]:
+    """The catalogue, every stored AniList list and every button rating of one type."""
+    catalogue = await media.catalogue(media_type)
+    lists = await media.all_lists(media_type)
+    feedback = [
+        (f"discord:{user_id}", media_id, rating)
+        for user_id, _name, media_id, rating in await db.all_feedback(media_type)
+    ]
+    return catalogue, lists, feedback
+
+
 class RecommendationService:
     def __init__(
         self, settings: Settings, db: Database, media: MediaStore, lists: UserListService
@@ -77,6 +92,7 @@ class RecommendationService:
         self._catalogue_size: dict[str, int] = {}
         self._refreshing: dict[str, asyncio.Task] = {}
         self._training = asyncio.Lock()
+        self._trainer: multiprocessing.Process | None = None
         self._rng = random.Random()
 
     @property
@@ -94,23 +110,14 @@ class RecommendationService:
             await self._rebuild(media_type)
 
     async def close(self) -> None:
+        if self._trainer is not None and self._trainer.is_alive():
+            self._trainer.terminate()
         for task in self._refreshing.values():
             task.cancel()
         await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
 
-    async def _training_data(
-        self, media_type: str
-    ) -> tuple[list[dict], dict[str, list[dict]], list[tuple[str, int, int]]]:
-        catalogue = await self.media.catalogue(media_type)
-        lists = await self.media.all_lists(media_type)
-        feedback = [
-            (f"discord:{user_id}", media_id, rating)
-            for user_id, _name, media_id, rating in await self.db.all_feedback(media_type)
-        ]
-        return catalogue, lists, feedback
-
     async def _rebuild(self, media_type: str) -> None:
-        catalogue, lists, feedback = await self._training_data(media_type)
+        catalogue, lists, feedback = await load_training_data(self.db, self.media, media_type)
         models_dir = self.settings.models_dir
 
         def build() -> tuple[Recommender, int]:
@@ -143,7 +150,7 @@ class RecommendationService:
         self._refreshing[media_type] = asyncio.create_task(self._rebuild(media_type))
 
     async def _maybe_refresh(self, media_type: str) -> None:
-        lists = len(await self.media.all_lists(media_type))
+        lists = await self.media.list_count(media_type)
         titles = await self.media.catalogue_count(media_type)
         if lists >= self._lists_at_build.get(media_type, 0) + REFRESH_AFTER_NEW_LISTS or (
             titles > 1.2 * self._catalogue_size.get(media_type, 0)
@@ -228,37 +235,48 @@ class RecommendationService:
         if self._training.locked():
             raise UserFacingError("A training run is already going; wait for it to finish.")
         async with self._training:
-            loop = asyncio.get_running_loop()
-            catalogue, lists, feedback = await self._training_data(media_type)
-            if not lists and not feedback:
-                raise UserFacingError("There are no stored lists or ratings to train on yet.")
             started = time.monotonic()
-
-            def on_epoch(epoch: int, loss: float) -> None:
-                line = f"epoch {epoch}, loss {loss:.4f}"
-                asyncio.run_coroutine_threadsafe(progress(line), loop)
-
-            await progress(f"fitting on {len(lists):,} lists and {len(feedback):,} ratings")
-
-            def train():
-                model = Recommender(catalogue, lists, feedback)
-                model.fit()
-                stats = model.train(seed=0, on_epoch=on_epoch)
-                version = save_checkpoint(self.settings.models_dir, media_type, model)
-                return model, stats, version
-
-            model, stats, version = await asyncio.to_thread(train)
-            self._models[media_type] = model
+            await progress("starting")
+            result = await self._train_in_child(media_type, progress)
+            if not result.get("samples"):
+                raise UserFacingError("There are no stored lists or ratings to train on yet.")
+            model = self._models[media_type]
+            models_dir = self.settings.models_dir
+            # Install the new net into the model being served (collaborative state stays).
+            version = await asyncio.to_thread(load_latest, models_dir, media_type, model)
+            if version != result["version"]:
+                raise RuntimeError(f"checkpoint v{result['version']} did not load")
             self._versions[media_type] = version
-            self._built_at[media_type] = time.monotonic()
-            self._lists_at_build[media_type] = len(lists)
-            self._catalogue_size[media_type] = len(catalogue)
             return TrainingReport(
                 media_type,
-                stats.samples,
-                stats.final_loss,
-                stats.ndcg_before,
-                stats.ndcg_after,
+                result["samples"],
+                result["final_loss"],
+                result["ndcg_before"],
+                result["ndcg_after"],
                 time.monotonic() - started,
                 version,
             )
+
+    async def _train_in_child(self, media_type: str, progress: ProgressCallback) -> dict:
+        process, conn = start_child(
+            self.settings.database_path, self.settings.models_dir, media_type, seed=0
+        )
+        self._trainer = process
+        try:
+            while True:
+                try:
+                    kind, payload = await asyncio.to_thread(conn.recv)
+                except EOFError:
+                    raise RuntimeError("the training process died") from None
+                if kind == "progress":
+                    await progress(payload)
+                elif kind == "done":
+                    return payload
+                else:
+                    raise RuntimeError(f"training failed in its process:\n{payload}")
+        finally:
+            conn.close()
+            if process.is_alive():
+                process.terminate()
+            await asyncio.to_thread(process.join, 10)
+            self._trainer = None

@@ -224,7 +224,9 @@ class Database:
             " WHERE media_type = ?",
             (media_type,),
         ) as cur:
-            return [tuple(row) async for row in cur]
+            rows = await cur.fetchall()
+        # A hundred thousand rows or more: convert them off the event loop.
+        return await asyncio.to_thread(lambda: [tuple(row) for row in rows])
 
     # -- linked accounts --------------------------------------------------------------------
 

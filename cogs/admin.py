@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 import discord
 from discord import app_commands
@@ -41,16 +41,27 @@ class Admin(commands.Cog):
         if service.training_in_progress:
             raise UserFacingError("A training run is already going; wait for it to finish.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        last_edit = 0.0
+        latest = "starting"
 
         async def progress(line: str) -> None:
-            nonlocal last_edit
-            # Discord rate-limits edits; one a second is plenty for a human to follow.
-            if time.monotonic() - last_edit >= PROGRESS_EVERY_S:
-                last_edit = time.monotonic()
-                await interaction.edit_original_response(content=f"Training {type}: {line}")
+            nonlocal latest
+            latest = line
 
-        report = await service.autotrain(type, progress)
+        async def show_progress() -> None:
+            shown = None
+            while True:
+                if latest != shown:
+                    shown = latest
+                    await interaction.edit_original_response(content=f"Training {type}: {shown}")
+                # Discord rate-limits edits; the newest line once a second is plenty.
+                await asyncio.sleep(PROGRESS_EVERY_S)
+
+        updater = asyncio.create_task(show_progress())
+        try:
+            report = await service.autotrain(type, progress)
+        finally:
+            updater.cancel()
+            await asyncio.gather(updater, return_exceptions=True)
         await interaction.edit_original_response(content=report.summary())
 
 

@@ -1168,7 +1168,7 @@ class DiscordEmulator:
         _check_message(message)
         stored.payload = message
         stored.updated_at = time.monotonic()
-        self._record("message_update", message_id=str(message_id))
+        self._record("message_update", message_id=str(message_id), content=message["content"])
         return copy.deepcopy(message)
 
     def _delete_message(self, message_id: int) -> None:
