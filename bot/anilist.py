@@ -58,6 +58,10 @@ USERNAME_RE = re.compile(r"[A-Za-z0-9]{2,20}")
 # -- errors -------------------------------------------------------------------------------
 
 
+# AniList's MediaType values, the two kinds of title the bot recommends.
+MEDIA_TYPES = ("ANIME", "MANGA")
+
+
 class InvalidUsername(UserFacingError):
     def __init__(self) -> None:
         super().__init__("That isn't an AniList username: they are 2 to 20 letters and digits.")

@@ -30,6 +30,7 @@ from bot.anilist import (
     MAX_PAGE_DEPTH,
     MAX_PER_PAGE,
     MEDIA_FIELDS,
+    MEDIA_TYPES,
     AniListClient,
     AniListRateLimited,
     AniListUnavailable,
@@ -44,7 +45,6 @@ from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
-MEDIA_TYPES = ("ANIME", "MANGA")
 RECOMMENDATIONS_PER_TITLE = 10
 
 CATALOGUE_MEDIA_FIELDS = (

@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.anilist import validate_username
+from bot.anilist import MEDIA_TYPES, validate_username
 from bot.config import Settings
 from bot.errors import UserFacingError
 from bot.media_store import MediaStore
@@ -26,7 +26,6 @@ from model import PreferencesError, Recommender, load_latest, parse_preferences
 
 log = logging.getLogger(__name__)
 
-MEDIA_TYPES = ("ANIME", "MANGA")
 # How long a person waits for AniList before we say "try again later" (Discord allows 15 min
 # for a deferred reply, but nobody waits that long in chat).
 LIST_DEADLINE_S = 20.0
@@ -147,7 +146,15 @@ class RecommendationService:
         recent = time.monotonic() - self._built_at.get(media_type, 0.0) < REFRESH_MIN_INTERVAL_S
         if recent and not force:
             return
-        self._refreshing[media_type] = asyncio.create_task(self._rebuild(media_type))
+        self._refreshing[media_type] = asyncio.create_task(self._refresh(media_type))
+
+    async def _refresh(self, media_type: str) -> None:
+        try:
+            await self._rebuild(media_type)
+        except Exception:
+            log.exception(
+                "rebuilding the %s model failed; the previous one keeps serving", media_type
+            )
 
     async def _maybe_refresh(self, media_type: str) -> None:
         lists = await self.media.list_count(media_type)
@@ -159,18 +166,19 @@ class RecommendationService:
 
     # -- recommending ------------------------------------------------------------------------
 
-    def validate_request(self, username: str | None, preferences: str | None) -> None:
+    def validate_request(
+        self, username: str | None, preferences: str | None, media_type: str = "ANIME"
+    ) -> None:
         """Instant checks before any slow work: a bad username or meaningless preferences."""
         if username is not None:
             validate_username(username)
         if preferences:
-            self._parse(preferences)
-
-    def _parse(self, preferences: str):
-        try:
-            return parse_preferences(preferences)
-        except PreferencesError as error:
-            raise UserFacingError(str(error)) from error
+            # The catalogue's own tags count as words the user may use.
+            tag_names = self._models[media_type].catalogue.tag_names
+            try:
+                parse_preferences(preferences, tag_names)
+            except PreferencesError as error:
+                raise UserFacingError(str(error)) from error
 
     async def recommend(
         self,

@@ -28,6 +28,7 @@ from typing import Any
 
 from bot.anilist import (
     MEDIA_FIELDS,
+    MEDIA_TYPES,
     AniListClient,
     AniListPrivateUser,
     AniListRateLimited,
@@ -43,7 +44,6 @@ from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
-MEDIA_TYPES = ("ANIME", "MANGA")
 CHUNK_SIZE = 500
 # AniList returns at most the 11,000 most recently updated entries: 22 chunks.
 MAX_CHUNKS = 22

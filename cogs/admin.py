@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.core import Anime8Bot
 from bot.error_handler import NotAnOwner
 from bot.errors import UserFacingError
+from cogs.recommend import TYPE_CHOICES
 
 PROGRESS_EVERY_S = 1.0
 
@@ -32,7 +33,7 @@ class Admin(commands.Cog):
         name="autotrain", description="Owners only: retrain the recommender on stored ratings."
     )
     @app_commands.describe(type="Which model to retrain (default ANIME)")
-    @app_commands.choices(type=[app_commands.Choice(name=t, value=t) for t in ("ANIME", "MANGA")])
+    @app_commands.choices(type=TYPE_CHOICES)
     @owners_only()
     async def autotrain(
         self, interaction: discord.Interaction[Anime8Bot], type: str = "ANIME"

@@ -6,11 +6,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.anilist import MEDIA_TYPES
 from bot.core import Anime8Bot
 from bot.errors import UserFacingError
 from cogs.ui.buttons import render_page
 
-MEDIA_TYPES = [app_commands.Choice(name=t, value=t) for t in ("ANIME", "MANGA")]
+TYPE_CHOICES = [app_commands.Choice(name=t, value=t) for t in MEDIA_TYPES]
 
 
 def _cooldown(interaction: discord.Interaction[Anime8Bot]) -> app_commands.Cooldown | None:
@@ -42,7 +43,7 @@ class Recommend(commands.Cog):
         preferences='What you feel like, e.g. "dark psychological thriller, no romance"',
         count="How many picks, 1–10 (default 5)",
     )
-    @app_commands.choices(type=MEDIA_TYPES)
+    @app_commands.choices(type=TYPE_CHOICES)
     @app_commands.checks.dynamic_cooldown(_cooldown)
     async def recommend(
         self,
@@ -53,7 +54,7 @@ class Recommend(commands.Cog):
         count: app_commands.Range[int, 1, 10] = 5,
     ) -> None:
         service = self.bot.recommendations
-        if type not in ("ANIME", "MANGA"):
+        if type not in MEDIA_TYPES:
             raise UserFacingError("type must be ANIME or MANGA.")
         if username is None:
             username = await self.bot.db.linked_username(interaction.user.id)
@@ -63,7 +64,7 @@ class Recommend(commands.Cog):
                 "`/link`, or describe what you like with `preferences:`."
             )
         # Cheap checks first, so a typo gets an instant ephemeral answer, not a public one.
-        service.validate_request(username, preferences)
+        service.validate_request(username, preferences, type)
         await interaction.response.defer(thinking=True)
         interaction.extras["public_thinking"] = True
         result = await service.recommend(
