@@ -33,6 +33,7 @@ class Settings:
     dev_guild_id: int | None = None
     log_level: str = "INFO"
     anilist_requests_per_minute: int = 30
+    anilist_timeout_seconds: float = 20.0
     list_cache_minutes: float = 15.0
     catalogue_size: int = 5000
     catalogue_max_age_days: float = 7.0
@@ -83,6 +84,7 @@ def load_settings(
         dev_guild_id=_snowflake(env, "DEV_GUILD_ID"),
         log_level=log_level,
         anilist_requests_per_minute=int(_number(env, "ANILIST_REQUESTS_PER_MINUTE", 30, 1, 90)),
+        anilist_timeout_seconds=_number(env, "ANILIST_TIMEOUT_SECONDS", 20.0, 0.1, 120),
         list_cache_minutes=_number(env, "LIST_CACHE_MINUTES", 15.0, 0, 24 * 60),
         catalogue_size=int(_number(env, "CATALOGUE_SIZE", 5000, 0, 5000)),
         catalogue_max_age_days=_number(env, "CATALOGUE_MAX_AGE_DAYS", 7.0, 0, 365),

@@ -70,7 +70,12 @@ class Anime8Bot(commands.Bot):
         )
         settings = self.settings
         limiter = RateLimiter(settings.anilist_requests_per_minute)
-        self.anilist = AniListClient(self.http_session, settings.anilist_api_url, limiter)
+        self.anilist = AniListClient(
+            self.http_session,
+            settings.anilist_api_url,
+            limiter,
+            timeout_s=settings.anilist_timeout_seconds,
+        )
         self.media_store = MediaStore(self.db)
         self.user_lists = UserListService(self.anilist, self.db, settings.list_cache_minutes)
         self.recommendations = RecommendationService(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+from tests.e2e.conftest import start_with_catalogue
 from tests.fakes.anilist_server import Fault
 from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
 
@@ -83,16 +84,16 @@ async def test_corrupt_checkpoint_falls_back(anilist, harness, emulator):
     models = harness.data_dir / "models"
     models.mkdir(parents=True)
     (models / "anime-v3.pt").write_bytes(b"not a checkpoint at all")
-    from tests.e2e.conftest import start_with_catalogue
-
     bot = await start_with_catalogue(harness)
     assert bot.recommendations.model_version("ANIME") == 0
     message = await _shown_message(emulator, count=2)
     assert message["embeds"]
 
 
-async def test_anilist_storm_then_recovery(ready_bot, emulator, anilist):
-    """429s, 500s, malformed JSON and a disabled API: clear sentences, then normal service."""
+async def test_anilist_storm_then_recovery(anilist, harness, emulator):
+    """429s, 500s, timeouts, malformed JSON and a disabled API: clear sentences, then normal
+    service."""
+    ready_bot = await start_with_catalogue(harness, ANILIST_TIMEOUT_SECONDS="0.5")
 
     async def ask(username: str) -> dict:
         record = await emulator.invoke("recommend", {"username": username}, user="bob")
@@ -107,7 +108,12 @@ async def test_anilist_storm_then_recovery(ready_bot, emulator, anilist):
     assert anilist.requests_total == before
     # Skip the rest of the 90 s pause rather than sleep through it.
     ready_bot.anilist.limiter._paused_until = 0.0
-    storms = [[Fault.server_error()] * 3, [Fault.malformed()] * 3, [Fault.disabled()]]
+    storms = [
+        [Fault.server_error()] * 3,
+        [Fault.slow(2.0)] * 3,  # each beyond the bot's 0.5 s request timeout
+        [Fault.malformed()] * 3,
+        [Fault.disabled()],
+    ]
     for number, faults in enumerate(storms, start=3):
         anilist.script(*faults)
         reply = await ask(f"user{number:02d}")
