@@ -7,7 +7,7 @@
         fake.latency_s = 0.05         # added to every request
         fake.requests_total, fake.requests_by_operation, fake.rate_limited_sent, fake.request_log
 
-Every query is parsed and validated with graphql-core against tests/fakes/anilist_schema.graphql
+Every query is parsed and validated with graphql-core against tests/fakes/anilist_subset.graphql
 (a subset of AniList's schema written for this fake) and executed against `data`, which is
 generated in code from a seed. What AniList does that the fake copies:
 - error bodies and statuses: unknown user (404 "User not found"), private user (404 "Private
@@ -61,7 +61,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 
-SCHEMA_PATH = Path(__file__).with_name("anilist_schema.graphql")
+SCHEMA_PATH = Path(__file__).with_name("anilist_subset.graphql")
 MAX_COMPLEXITY = 500
 MAX_PAGE_DEPTH = 5000
 MAX_PER_PAGE = 50
