@@ -33,9 +33,6 @@ from bot.storage import Database
 # SQLite allows 32,766 host parameters; keep well under it.
 IDS_PER_QUERY = 900
 
-# One connection is shared by everything; two coroutines opening transactions on it at once
-# would nest them. Every MediaStore on the same Database takes the same lock.
-
 
 @dataclass(frozen=True, slots=True)
 class StoredList:

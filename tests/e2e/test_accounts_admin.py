@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
@@ -94,7 +93,6 @@ async def test_second_autotrain_while_one_runs_is_told_so(ready_bot, emulator):
         record = await emulator.invoke("autotrain", user="owner")
         reply = await record.wait_message()
     assert "already" in reply["content"] and reply["flags"] & FLAG_EPHEMERAL
-    await asyncio.sleep(0)
 
 
 async def test_failed_training_keeps_the_old_model_serving(ready_bot, emulator, harness):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 
 from tests.e2e.conftest import start_with_catalogue
@@ -58,19 +59,17 @@ async def test_fuzzed_interactions_never_escape_or_store_bad_rows(ready_bot, emu
         )
         if name != "nonexistent":
             reply = await record.first_response(timeout=10)
-            assert reply is not None
+            assert reply.type in (4, 5)  # a sentence, or a deferral followed by one
     for custom_id in ["anime8:rate:" + "💥" * 30, "anime8:page:x:y:z", "anime8:rate::"]:
-        emulator._messages[int(message["id"])].payload["components"] = [
-            {
-                "type": 1,
-                "components": [{"type": 2, "style": 2, "label": "x", "custom_id": custom_id}],
-            }
-        ]
+        emulator.forge_buttons(message["id"], [custom_id])
         click = await emulator.click(message["id"], custom_id, user="bob")
         reply = await click.wait_message()
         assert reply["flags"] & FLAG_EPHEMERAL
     await asyncio.sleep(0.2)
-    assert not [r for r in caplog.records if r.levelname == "ERROR" and "Ignoring" in r.message]
+    # Nothing unexpected: no "error id" traceback, no discord.py "Ignoring exception", no
+    # unretrieved task exception.
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
     async with ready_bot.db.conn.execute(
         "SELECT COUNT(*) FROM feedback WHERE rating NOT BETWEEN 0 AND 10"
     ) as cur:

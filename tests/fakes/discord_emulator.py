@@ -1313,6 +1313,11 @@ class DiscordEmulator:
         self.member_roles[user.id] = []
         return user
 
+    def forge_buttons(self, message_id: int | str, custom_ids: Sequence[str]) -> None:
+        """Make a stored message carry these buttons, as a forged client would claim it does."""
+        row = [{"type": 2, "style": 2, "label": "x", "custom_id": cid} for cid in custom_ids]
+        self._messages[int(message_id)].payload["components"] = [{"type": 1, "components": row}]
+
     def _resolve_user(self, user: FakeUser | str | int) -> FakeUser:
         if isinstance(user, FakeUser):
             return user
