@@ -86,6 +86,7 @@ class CatalogueBuilder:
         self.size = max(0, min(size, MAX_PAGE_DEPTH))
         self._max_age_s = max_age_days * 86400
         self.progress: dict[str, tuple[int, int]] = {}
+        self.updated: set[str] = set()  # media types whose stored catalogue this run changed
 
     async def run(self) -> None:
         if self.size == 0:  # CATALOGUE_SIZE=0: recommend from users' lists only
@@ -135,6 +136,7 @@ class CatalogueBuilder:
             build = await self._store.save_catalogue_batch(
                 build, titles, pages.stop, fetched, time.time() if done else None
             )
+            self.updated.add(media_type)
             self._report(media_type, build)
 
     def _needs_work(self, build: CatalogueBuild | None) -> bool:

@@ -104,8 +104,10 @@ class Anime8Bot(commands.Bot):
             await builder.run()
         except Exception:
             log.exception("catalogue build failed; recommending from what is stored")
-        # The models were built from a partial catalogue at start-up; rebuild on the full one.
-        await self.recommendations.rebuild_all()
+        # The models were built at start-up from the catalogue as it was; only a changed one
+        # is worth the rebuild.
+        for media_type in sorted(builder.updated):
+            await self.recommendations.refresh(media_type)
 
     async def _resolve_owners(self) -> None:
         """Fix the owner set once, so owner checks never wait on an API call."""

@@ -146,9 +146,10 @@ class RecommendationService:
         recent = time.monotonic() - self._built_at.get(media_type, 0.0) < REFRESH_MIN_INTERVAL_S
         if recent and not force:
             return
-        self._refreshing[media_type] = asyncio.create_task(self._refresh(media_type))
+        self._refreshing[media_type] = asyncio.create_task(self.refresh(media_type))
 
-    async def _refresh(self, media_type: str) -> None:
+    async def refresh(self, media_type: str) -> None:
+        """Rebuild one model now; on failure log it and keep serving the previous one."""
         try:
             await self._rebuild(media_type)
         except Exception:

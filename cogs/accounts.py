@@ -97,3 +97,7 @@ class Accounts(commands.Cog):
 async def setup(bot: Anime8Bot) -> None:
     bot.add_dynamic_items(ForgetButton)
     await bot.add_cog(Accounts(bot))
+
+
+async def teardown(bot: Anime8Bot) -> None:
+    bot.remove_dynamic_items(ForgetButton)

@@ -130,3 +130,14 @@ async def test_list_fetch_does_not_replace_catalogue_titles(client, db, lists):
     stored = await store.media_by_ids(shared)
     assert all("recommendations" in m for m in stored.values())
     assert await store.catalogue_count("ANIME") == SIZE
+
+
+async def test_builder_reports_which_catalogues_it_changed(client, db, fake):
+    """A build marks the types it wrote; a run over a fresh catalogue marks none, so the bot
+    skips rebuilding its models."""
+    first = CatalogueBuilder(client, db, SIZE, max_age_days=7)
+    await first.run()
+    assert first.updated == {"ANIME", "MANGA"}
+    again = CatalogueBuilder(client, db, SIZE, max_age_days=7)
+    await again.run()
+    assert again.updated == set()
