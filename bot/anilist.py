@@ -22,8 +22,9 @@ Errors (all but AniListQueryError are UserFacingError with one sentence for the 
 
 Retries: 5xx, timeouts, connection errors and malformed JSON are retried with jittered
 exponential backoff, `max_attempts` requests in all; a 429 pauses the whole limiter for its
-Retry-After (60 s when absent) and is retried at most MAX_RATE_LIMITED_RETRIES times when that
-fits the caller's deadline; other 4xx are never retried.
+Retry-After (else until its X-RateLimit-Reset, else 60 s), after which the full budget is back,
+and is retried at most MAX_RATE_LIMITED_RETRIES times when that fits the caller's deadline;
+other 4xx are never retried.
 """
 
 from __future__ import annotations
@@ -260,7 +261,10 @@ class AniListClient:
                 self._url, json=payload, timeout=aiohttp.ClientTimeout(total=timeout)
             ) as response:
                 raw = await response.read()
-                self._observe_remaining(response.headers, sent_at)
+                # A 429's "0 left" holds only until its reset time, which pause() covers;
+                # read as a budget it would shrink ours to one request a minute.
+                if response.status != 429:
+                    self._observe_remaining(response.headers, sent_at)
                 return response.status, response.headers, raw
         except (TimeoutError, aiohttp.ClientError) as error:
             raise _Transient(type(error).__name__) from error
@@ -315,8 +319,16 @@ class AniListClient:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float:
-    try:
-        seconds = float(headers["Retry-After"])
-    except (KeyError, ValueError):
-        return DEFAULT_RETRY_AFTER_S
-    return seconds if math.isfinite(seconds) and seconds >= 0 else DEFAULT_RETRY_AFTER_S
+    """How long a 429 asks everyone to wait: Retry-After, else until X-RateLimit-Reset (a Unix
+    time), else AniList's documented 60 s."""
+    for name, to_seconds in (
+        ("Retry-After", lambda value: value),
+        ("X-RateLimit-Reset", lambda value: value - time.time()),
+    ):
+        try:
+            seconds = to_seconds(float(headers[name]))
+        except (KeyError, ValueError):
+            continue
+        if math.isfinite(seconds) and 0 <= seconds <= 3600:
+            return seconds
+    return DEFAULT_RETRY_AFTER_S

@@ -9,7 +9,8 @@ API:
         before the deadline. The slot counts from when it is granted until the request ends,
         then for one more window: the server saw the request somewhere in between, so the
         window we keep is never shorter than the server's.
-    limiter.pause(seconds)            After a 429: nobody sends until then (Retry-After).
+    limiter.pause(seconds)            After a 429: nobody sends until then (Retry-After); the
+                                      budget is then back to `per_minute`.
     limiter.observe_remaining(n, sent_at)
                                       X-RateLimit-Remaining of a request sent at `sent_at`
                                       (read while its slot is held): the budget becomes this
@@ -84,7 +85,10 @@ class RateLimiter:
             self._notify()
 
     def pause(self, seconds: float) -> None:
+        """After a 429: nobody sends for `seconds`; then the whole budget is back, until the next
+        answer's X-RateLimit-Remaining says otherwise."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self.capacity = self.per_window
         self._notify()
 
     def observe_remaining(self, remaining: int, sent_at: float) -> None:

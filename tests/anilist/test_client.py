@@ -3,6 +3,7 @@ number of requests."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -10,15 +11,17 @@ import pytest
 
 from bot.anilist import (
     MAX_RATE_LIMITED_RETRIES,
+    AniListClient,
     AniListPrivateUser,
     AniListQueryError,
     AniListRateLimited,
     AniListUnavailable,
     AniListUserNotFound,
     InvalidUsername,
+    _retry_after,
 )
 from bot.errors import UserFacingError
-from bot.rate_limit import Priority
+from bot.rate_limit import Priority, RateLimiter
 from tests.fakes.anilist_server import Fault
 
 USER = "query UserExists($name: String) { User(name: $name) { id name } }"
@@ -146,3 +149,25 @@ async def test_repeated_429s_are_bounded_even_without_deadline(client, fake):
     with pytest.raises(AniListRateLimited):
         await client.query("UserExists", USER, {"name": "Alice"}, priority=Priority.BACKGROUND)
     assert fake.requests_total == MAX_RATE_LIMITED_RETRIES + 1
+
+
+async def test_after_a_429_the_whole_budget_is_back_once_retry_after_has_passed(session, fake):
+    """A 429 says "0 left" until its reset. Read as a budget, that shrank ours to one request per
+    minute and locked everyone out for 60 s; after Retry-After the full budget must be back."""
+    client = AniListClient(session, fake.url, RateLimiter(30), backoff_s=0.01)
+    fake.script(Fault.rate_limited(retry_after=1))
+    started = time.monotonic()
+    assert await client.user_exists("Alice", deadline_s=5) == "Alice"
+    names = [f"user{n:02d}" for n in range(1, 6)]
+    found = await asyncio.gather(*(client.user_exists(n, deadline_s=5) for n in names))
+    assert found == names
+    assert time.monotonic() - started < 4
+
+
+def test_retry_time_comes_from_retry_after_then_the_reset_time_then_sixty_seconds():
+    """AniList's 429 may carry Retry-After, only X-RateLimit-Reset (a Unix time), or neither."""
+    assert _retry_after({"Retry-After": "2"}) == 2
+    reset_in = _retry_after({"X-RateLimit-Reset": str(time.time() + 7)})
+    assert 6 <= reset_in <= 7
+    assert _retry_after({}) == 60
+    assert _retry_after({"Retry-After": "soon"}) == 60

@@ -615,6 +615,8 @@ class FakeAniList:
         self.rate_limited_sent = 0
         self.request_log: list[tuple[str, dict[str, Any]]] = []  # (operation, variables)
         self._faults: deque[Fault] = deque()
+        # While set, every request gets this HTTP status (an outage), scripted faults or not.
+        self.outage_status: int | None = None
         self._arrivals: deque[float] = deque()
         self._timeout_until = 0.0
         self._runner: web.AppRunner | None = None
@@ -660,6 +662,8 @@ class FakeAniList:
         self.request_log.append((operation, variables))
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
+        if self.outage_status is not None:
+            return web.Response(status=self.outage_status, text="<html>Service Unavailable</html>")
         fault = self._faults.popleft() if self._faults else None
         if fault is not None and fault.kind != "pass":
             answer = await self._fault_answer(fault)
@@ -698,7 +702,11 @@ class FakeAniList:
 
     def _too_many_requests(self, retry_after: float | None) -> web.Response:
         self.rate_limited_sent += 1
-        headers = {} if retry_after is None else {"Retry-After": str(math.ceil(retry_after))}
+        # AniList's 429 says nothing is left until the reset; the budget is back after it.
+        headers = {"X-RateLimit-Limit": str(self.rate_limit), "X-RateLimit-Remaining": "0"}
+        if retry_after is not None:
+            headers["Retry-After"] = str(math.ceil(retry_after))
+            headers["X-RateLimit-Reset"] = str(math.ceil(time.time() + retry_after))
         return web.Response(
             status=429,
             text=TOO_MANY_REQUESTS_BODY,
