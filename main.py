@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+import threading
 
 import discord
 
@@ -29,6 +31,16 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    if any(
+        t.is_alive() and not t.daemon
+        for t in threading.enumerate()
+        if t is not threading.main_thread()
+    ):
+        # The bot is closed and its database with it; what is left is a model build's CPU work,
+        # which nothing needs any more. The interpreter would wait for it at exit.
+        logging.getLogger(__name__).info("stopping without waiting for a model build")
+        logging.shutdown()
+        os._exit(0)
     return 0
 
 

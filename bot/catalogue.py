@@ -1,29 +1,24 @@
 """The catalogue: AniList's most popular titles per type, built in the background, resumable.
 
-API:
-    CatalogueBuilder(client: AniListClient, db: Database, size: int, max_age_days: float)
-    await builder.run()
-        Builds (or resumes, or refreshes when older than `max_age_days`) the ANIME then the
-        MANGA catalogue; titles land in table `media` with in_catalogue = 1 as they arrive, so
-        /recommend works on what is there while the build goes on. Requests are background
-        priority: people's requests go first. Cancelling the task stops it cleanly; the next
-        run() resumes from the last stored batch (table catalogue_builds). When AniList is down
-        or keeps rate-limiting us, run() logs it and returns; the next run() resumes.
-    builder.progress: dict media type -> (titles fetched, target)
-    catalogue_query(pages: range) -> str        the query for several pages at once
-    PAGES_PER_REQUEST                           how many pages fit in one request
+CatalogueBuilder does one pass (build, resume or refresh each type); CatalogueKeeper owns the
+loop that runs passes for as long as the bot runs: it retries a failed or partial pass with
+bounded, jittered backoff and refreshes a catalogue once it is older than its maximum age.
 
 Each request asks for as many aliased `Page` fields as fit under AniList's query complexity
-limit (500, counted as requested fields per alias), each page 50 titles, sorted by popularity,
-adult titles left out. Page depth (page * perPage) stays within AniList's 5,000 limit because
-the catalogue never holds more than 5,000 titles per type.
+limit (500, counted as requested fields per alias), each page 50 titles, sorted by popularity.
+Page depth (page * perPage) stays within AniList's 5,000 limit because the catalogue never
+holds more than 5,000 titles per type.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import random
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from bot.anilist import (
     MAX_COMPLEXITY,
@@ -78,29 +73,61 @@ def catalogue_query(pages: range) -> str:
     return f"query Catalogue($type: MediaType, $perPage: Int) {{ {selection} }}"
 
 
+# Called after each stored batch with (media type, titles stored so far in this build, whether
+# this batch completed the build).
+BatchCallback = Callable[[str, int, bool], Awaitable[None]]
+
+
 class CatalogueBuilder:
-    def __init__(self, client: AniListClient, db: Database, size: int, max_age_days: float) -> None:
+    def __init__(
+        self,
+        client: AniListClient,
+        db: Database,
+        size: int,
+        max_age_days: float,
+        on_batch: BatchCallback | None = None,
+    ) -> None:
         self._client = client
         self._store = MediaStore(db)
         # Beyond 5,000 titles AniList refuses the pages (page depth).
         self.size = max(0, min(size, MAX_PAGE_DEPTH))
-        self._max_age_s = max_age_days * 86400
+        self.max_age_s = max_age_days * 86400
+        self._on_batch = on_batch
         self.progress: dict[str, tuple[int, int]] = {}
         self.updated: set[str] = set()  # media types whose stored catalogue this run changed
 
-    async def run(self) -> None:
+    async def run(self) -> bool:
+        """One pass over both types: build, resume or refresh what needs it.
+
+        Titles land in table `media` (in_catalogue = 1) batch by batch, so they serve while the
+        build goes on; requests are background priority, so people's requests go first.
+        Returns True when every catalogue is complete and fresh. When AniList is down or keeps
+        rate-limiting us it logs that and returns False; the next pass resumes where this one
+        stopped (table catalogue_builds). Cancelling it loses nothing that was stored.
+        """
         if self.size == 0:  # CATALOGUE_SIZE=0: recommend from users' lists only
-            return
+            return True
         for media_type in MEDIA_TYPES:
             try:
                 await self.build(media_type)
             except (AniListUnavailable, AniListRateLimited) as error:
                 log.warning(
-                    "catalogue build stopped at %s (%s); the next start resumes it",
+                    "catalogue build stopped at %s (%s); it resumes on the next attempt",
                     media_type,
                     error.user_message,
                 )
-                return
+                return False
+        return True
+
+    async def next_due_in(self) -> float:
+        """Seconds until the oldest complete catalogue is due for a refresh (0: now)."""
+        due = []
+        for media_type in MEDIA_TYPES:
+            build = await self._store.catalogue_build(media_type)
+            if build is None or build.completed_at is None:
+                return 0.0
+            due.append(build.completed_at + self.max_age_s - time.time())
+        return max(0.0, min(due, default=0.0))
 
     async def build(self, media_type: str) -> None:
         build = await self._store.catalogue_build(media_type)
@@ -138,12 +165,86 @@ class CatalogueBuilder:
             )
             self.updated.add(media_type)
             self._report(media_type, build)
+            if self._on_batch is not None:
+                await self._on_batch(media_type, fetched, done)
 
     def _needs_work(self, build: CatalogueBuild | None) -> bool:
         if build is None or build.target != self.size or build.completed_at is None:
             return True
-        return time.time() - build.completed_at >= self._max_age_s
+        return time.time() - build.completed_at >= self.max_age_s
 
     def _report(self, media_type: str, build: CatalogueBuild) -> None:
         self.progress[media_type] = (build.fetched, build.target)
         log.info("catalogue %s %s/%s", media_type, f"{build.fetched:,}", f"{build.target:,}")
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueStatus:
+    """What a person may be told about one type's catalogue."""
+
+    fetched: int
+    target: int
+    complete: bool
+    failing: bool  # the last attempt failed; the keeper is waiting to try again
+
+
+# Retry delays after failed passes: short at first, so a catalogue arrives soon after AniList
+# answers again, and never longer than a minute, so recovery takes at most about two.
+RETRY_FIRST_S = 2.0
+RETRY_MAX_S = 60.0
+# A complete catalogue is looked at again at least this often (it may have been made stale by
+# a clock jump or a manual database change).
+RECHECK_MAX_S = 6 * 3600.0
+
+
+class CatalogueKeeper:
+    """Keeps the catalogue built and fresh while the bot runs: one background task.
+
+    `start()` begins the loop (call it from setup_hook); `stop()` cancels it (from close()).
+    """
+
+    def __init__(self, builder: CatalogueBuilder) -> None:
+        self.builder = builder
+        self._failing = False
+        self._complete = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._keep(), name="catalogue-keeper")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    def status(self, media_type: str) -> CatalogueStatus:
+        fetched, target = self.builder.progress.get(media_type, (0, self.builder.size))
+        complete = self._complete.is_set() or (target > 0 and fetched >= target)
+        return CatalogueStatus(fetched, target, complete, self._failing)
+
+    async def wait_complete(self) -> None:
+        """Until a pass has found every catalogue complete and fresh (once is enough: a later
+        refresh replaces titles in place)."""
+        await self._complete.wait()
+
+    async def _keep(self) -> None:
+        failures = 0
+        while True:
+            try:
+                complete = await self.builder.run()
+            except Exception:
+                log.exception("catalogue pass failed; trying again later")
+                complete = False
+            self._failing = not complete
+            if complete:
+                failures = 0
+                self._complete.set()
+                # At least a minute apart, even with CATALOGUE_MAX_AGE_DAYS=0.
+                delay = max(RETRY_MAX_S, min(await self.builder.next_due_in(), RECHECK_MAX_S))
+            else:
+                failures += 1
+                delay = min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** (failures - 1))
+                delay *= random.uniform(0.75, 1.25)
+                log.info("catalogue: next attempt in %.0f s", delay)
+            await asyncio.sleep(delay)

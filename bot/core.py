@@ -13,7 +13,7 @@ import discord
 from discord.ext import commands
 
 from bot.anilist import AniListClient
-from bot.catalogue import CatalogueBuilder
+from bot.catalogue import CatalogueBuilder, CatalogueKeeper
 from bot.config import Settings
 from bot.discord_endpoints import apply_discord_endpoints
 from bot.error_handler import Anime8CommandTree
@@ -57,7 +57,7 @@ class Anime8Bot(commands.Bot):
         self.settings = settings
         self.synced_commands = False
         self.failed_extensions: dict[str, BaseException] = {}
-        self.catalogue_task: asyncio.Task | None = None
+        self.catalogue: CatalogueKeeper | None = None
 
     async def start(self, token: str, *, reconnect: bool = True) -> None:
         apply_discord_endpoints(self.settings.discord_api_base, self.settings.discord_gateway_url)
@@ -81,9 +81,20 @@ class Anime8Bot(commands.Bot):
         self.recommendations = RecommendationService(
             settings, self.db, self.media_store, self.user_lists
         )
-        await self.recommendations.rebuild_all()
+        # Nothing here waits for AniList or for a model build: the bot logs in at once, and
+        # commands say "warming up" until the background builds are done.
+        self.recommendations.start()
         if settings.build_catalogue:
-            self.catalogue_task = asyncio.create_task(self._build_catalogue(), name="catalogue")
+            builder = CatalogueBuilder(
+                self.anilist,
+                self.db,
+                settings.catalogue_size,
+                settings.catalogue_max_age_days,
+                on_batch=self.recommendations.catalogue_grew,
+            )
+            self.catalogue = CatalogueKeeper(builder)
+            self.recommendations.catalogue_status = self.catalogue.status
+            self.catalogue.start()
         await self._resolve_owners()
         for name in EXTENSIONS:
             try:
@@ -92,22 +103,6 @@ class Anime8Bot(commands.Bot):
                 self.failed_extensions[name] = error
                 log.exception("extension %s failed to load; the bot runs without it", name)
         await self.sync_commands_if_changed()
-
-    async def _build_catalogue(self) -> None:
-        builder = CatalogueBuilder(
-            self.anilist,
-            self.db,
-            self.settings.catalogue_size,
-            self.settings.catalogue_max_age_days,
-        )
-        try:
-            await builder.run()
-        except Exception:
-            log.exception("catalogue build failed; recommending from what is stored")
-        # The models were built at start-up from the catalogue as it was; only a changed one
-        # is worth the rebuild.
-        for media_type in sorted(builder.updated):
-            await self.recommendations.refresh(media_type)
 
     async def _resolve_owners(self) -> None:
         """Fix the owner set once, so owner checks never wait on an API call."""
@@ -148,9 +143,8 @@ class Anime8Bot(commands.Bot):
 
     async def close(self) -> None:
         await super().close()
-        if self.catalogue_task is not None:
-            self.catalogue_task.cancel()
-            await asyncio.gather(self.catalogue_task, return_exceptions=True)
+        if self.catalogue is not None:
+            await self.catalogue.stop()
         if service := getattr(self, "recommendations", None):
             await service.close()
         # The resources may be missing when login failed before setup_hook ran.
@@ -161,15 +155,25 @@ class Anime8Bot(commands.Bot):
 
 
 async def serve(bot: Anime8Bot, *, handle_signals: bool = False) -> None:
-    """Run the bot until it is closed, by a signal when `handle_signals` is set."""
-    if handle_signals:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda s=sig: _shutdown(bot, s))
+    """Run the bot until it is closed, or until SIGINT/SIGTERM when `handle_signals` is set.
+
+    A signal cancels whatever start-up or the gateway is doing (login, setup_hook, connecting)
+    and then closes the bot, so it stops promptly in any state.
+    """
     async with bot:
-        await bot.start(bot.settings.discord_token)
+        running = asyncio.create_task(bot.start(bot.settings.discord_token), name="anime8")
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, _stop, running, sig)
+        try:
+            await running
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():  # cancelled ourselves: pass it on
+                raise
 
 
-def _shutdown(bot: Anime8Bot, sig: signal.Signals) -> None:
+def _stop(running: asyncio.Task, sig: signal.Signals) -> None:
     log.info("received %s; closing the gateway, the database and the HTTP session", sig.name)
-    asyncio.get_running_loop().create_task(bot.close())
+    running.cancel()

@@ -49,7 +49,8 @@ def limiter() -> RateLimiter:
 
 @pytest.fixture
 def client(session: aiohttp.ClientSession, fake: FakeAniList, limiter: RateLimiter):
-    return AniListClient(session, fake.url, limiter, timeout_s=1.0, backoff_s=0.01)
+    # 5 s: answers of several MB take over a second on a busy 2-core machine.
+    return AniListClient(session, fake.url, limiter, timeout_s=5.0, backoff_s=0.01)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import asyncio
 import pytest
 from graphql import parse
 
-from bot.anilist import AniListClient
 from bot.catalogue import (
     PAGE_COMPLEXITY,
     PAGES_PER_REQUEST,
@@ -20,13 +19,6 @@ from tests.anilist.conftest import eventually
 from tests.fakes.anilist_server import MAX_COMPLEXITY, Fault, query_complexity
 
 SIZE = 600  # 12 pages of 50 per type: two requests each
-
-
-@pytest.fixture
-def client(session, fake, limiter):
-    """A 500-title answer is about 1.5 MB of JSON: on a busy 2-core machine the shared
-    fixture's 1 s timeout turned slow answers into retries and requests these tests count."""
-    return AniListClient(session, fake.url, limiter, timeout_s=15.0, backoff_s=0.01)
 
 
 def top_ids(fake_data, media_type: str, count: int) -> list[int]:

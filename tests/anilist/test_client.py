@@ -101,8 +101,9 @@ async def test_malformed_json_is_retried_like_a_server_error(client, fake):
     assert fake.requests_total == 5
 
 
-async def test_answer_slower_than_the_timeout_is_retried(client, fake):
+async def test_answer_slower_than_the_timeout_is_retried(session, fake, limiter):
     """A request hanging past the client's timeout (1 s here) is abandoned and retried."""
+    client = AniListClient(session, fake.url, limiter, timeout_s=1.0, backoff_s=0.01)
     fake.script(Fault.slow(1.5))
     started = time.monotonic()
     assert await client.user_exists("Alice") == "Alice"

@@ -135,11 +135,12 @@ async def anilist(anilist_data, bot_env) -> AsyncIterator[FakeAniList]:
 
 
 async def start_with_catalogue(harness: BotHarness, **overrides: str) -> Anime8Bot:
-    """Start the bot and wait until its background catalogue build and model rebuild end."""
+    """Start the bot and wait until its background catalogue build and model rebuilds end."""
     bot = await harness.start(**overrides)
-    if bot.catalogue_task is not None:
-        async with asyncio.timeout(60):
-            await bot.catalogue_task
+    async with asyncio.timeout(60):
+        if bot.catalogue is not None:
+            await bot.catalogue.wait_complete()
+        await bot.recommendations.wait_idle()
     return bot
 
 

@@ -84,6 +84,7 @@ async def test_autotrain_by_owner_reports_progress_and_swaps_model(
     assert list((harness.data_dir / "models").glob("anime-v1.pt"))
     # A restart serves the trained checkpoint.
     bot = await harness.restart()
+    await bot.recommendations.wait_idle()
     assert bot.recommendations.model_version("ANIME") == 1
 
 
@@ -100,12 +101,12 @@ async def test_failed_training_keeps_the_old_model_serving(ready_bot, emulator, 
     the models folder should be), the owner is told and the serving model keeps serving."""
     for number in range(1, 11):
         await ready_bot.user_lists.get_list(f"user{number:02d}", "ANIME")
-    serving = ready_bot.recommendations._models["ANIME"]
+    serving = ready_bot.recommendations.serving_model("ANIME")
     (harness.data_dir / "models").write_text("not a folder")
     record = await emulator.invoke("autotrain", user="owner")
     reply = await record.wait_message(lambda m: "error id" in m["content"], timeout=120)
     assert reply["flags"] & FLAG_EPHEMERAL
-    assert ready_bot.recommendations._models["ANIME"] is serving
+    assert ready_bot.recommendations.serving_model("ANIME") is serving
     assert ready_bot.recommendations.model_version("ANIME") == 0
     assert not ready_bot.recommendations.training_in_progress
     rec = await emulator.invoke("recommend", {"username": "Alice", "count": 1})

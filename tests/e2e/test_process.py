@@ -1,5 +1,5 @@
 """The bot as a real process (python main.py): a SIGKILL loses no acknowledged rating, and
-SIGTERM shuts it down cleanly."""
+SIGTERM or SIGINT shut it down cleanly and promptly in any state."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.fakes.discord_emulator import DiscordEmulator
 
@@ -37,7 +39,9 @@ def seed_titles(db_path: Path) -> None:
         )
 
 
-async def start_process(emulator: DiscordEmulator, data_dir: Path) -> asyncio.subprocess.Process:
+async def start_process(
+    emulator: DiscordEmulator, data_dir: Path, **settings: str
+) -> asyncio.subprocess.Process:
     started = time.monotonic()
     env = {
         **os.environ,
@@ -48,6 +52,7 @@ async def start_process(emulator: DiscordEmulator, data_dir: Path) -> asyncio.su
         "ANILIST_API_URL": "http://127.0.0.1:9",  # never reached: no catalogue build, no lists
         "BUILD_CATALOGUE": "false",
         "LOG_LEVEL": "WARNING",
+        **settings,
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(REPO / "main.py"), cwd=data_dir.parent, env=env
@@ -125,3 +130,33 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_rating(emulator, tmp_pat
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         stored = set(conn.execute("SELECT discord_user_id, media_id, rating FROM feedback"))
     assert acknowledged <= stored
+
+
+@pytest.mark.parametrize("state", ["catalogue build", "model build"])
+async def test_sigint_stops_the_bot_within_five_seconds(emulator, tmp_path, state):
+    """SIGINT while the catalogue is arriving (slow AniList), or while the models build from a
+    stored catalogue: the process ends, cleanly, within 5 s."""
+    from tests.e2e.test_deployment import seed_full_catalogue
+    from tests.fakes.anilist_server import FakeAniList, FakeData
+
+    data = FakeData.generate(media_per_type=1500, seed=9, extra_users=10)
+    data_dir = tmp_path / "data"
+    if state == "model build":
+        await seed_full_catalogue(data_dir, data)
+    async with FakeAniList(data, rate_limit=1000, latency_s=2.0) as anilist:
+        process = await start_process(
+            emulator,
+            data_dir,
+            ANILIST_API_URL=anilist.url.rstrip("/"),
+            BUILD_CATALOGUE="true",
+            CATALOGUE_SIZE="1500",
+        )
+        if state == "catalogue build":
+            await asyncio.sleep(1.0)  # the first catalogue request is under way
+            assert anilist.requests_by_operation["Catalogue"] >= 1
+        process.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        async with asyncio.timeout(15):
+            code = await process.wait()
+        assert code == 0
+        assert time.monotonic() - started < 5
