@@ -32,7 +32,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.accounts",
     "cogs.admin",
 )
-SYNC_HASH_KEY = "command_sync_hash"
+# meta key + application id -> JSON {scope: digest of the commands synced there}
+SYNC_KEY_PREFIX = "command_sync:"
 
 
 class Anime8Bot(commands.Bot):
@@ -118,9 +119,12 @@ class Anime8Bot(commands.Bot):
         return user_id in (self.owner_ids or ())
 
     async def sync_commands_if_changed(self) -> bool:
-        """Sync the command tree only when its schema or target changed since the last sync.
+        """Sync the command tree where it is missing or changed; clear the scope it left.
 
-        Discord rate-limits syncs hard, so a restart with the same commands must not sync.
+        Discord rate-limits syncs hard, so a restart with the same commands must not sync. What
+        was synced is recorded per application id and scope: a DATA_DIR reused with another
+        application, or a changed DEV_GUILD_ID, syncs again. Moving between global and a dev
+        guild (or between guilds) empties the scope left, so no command shows twice.
         """
         guild = (
             discord.Object(id=self.settings.dev_guild_id) if self.settings.dev_guild_id else None
@@ -129,16 +133,26 @@ class Anime8Bot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
         schema = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
         scope = f"guild:{guild.id}" if guild else "global"
-        digest = hashlib.sha256(
-            json.dumps({"scope": scope, "commands": schema}, sort_keys=True).encode()
-        ).hexdigest()
-        if await self.db.get_meta(SYNC_HASH_KEY) == digest:
+        digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()
+        app_id = self.application_id
+        key = f"{SYNC_KEY_PREFIX}{app_id}"
+        synced: dict[str, str] = json.loads(await self.db.get_meta(key) or "{}")
+        for other in [s for s in synced if s != scope]:
+            if other == "global":
+                await self.http.bulk_upsert_global_commands(app_id, [])
+            else:
+                await self.http.bulk_upsert_guild_commands(app_id, int(other.split(":")[1]), [])
+            del synced[other]
+            await self.db.set_meta(key, json.dumps(synced))
+            log.info("cleared application commands from %s", other)
+        if synced.get(scope) == digest:
             log.info("application commands unchanged; not syncing")
             return False
-        synced = await self.tree.sync(guild=guild)
-        await self.db.set_meta(SYNC_HASH_KEY, digest)
+        commands_synced = await self.tree.sync(guild=guild)
+        synced[scope] = digest
+        await self.db.set_meta(key, json.dumps(synced))
         self.synced_commands = True
-        log.info("synced %d application commands (%s)", len(synced), scope)
+        log.info("synced %d application commands (%s)", len(commands_synced), scope)
         return True
 
     async def close(self) -> None:

@@ -7,7 +7,7 @@ import sqlite3
 from discord import app_commands
 
 from bot.errors import UserFacingError
-from tests.fakes.discord_emulator import FLAG_EPHEMERAL
+from tests.fakes.discord_emulator import FLAG_EPHEMERAL, DiscordEmulator
 
 
 async def test_login_and_command_sync(bot, emulator):
@@ -34,6 +34,37 @@ async def test_dev_guild_sync(harness, emulator):
     await harness.start(DEV_GUILD_ID=str(emulator.guild_id))
     assert {c["name"] for c in emulator.guild_commands[emulator.guild_id]} >= {"help"}
     assert emulator.global_commands == []
+
+
+async def test_switching_dev_guild_on_and_off_never_shows_commands_twice(harness, emulator):
+    """Global, then DEV_GUILD_ID, then global again: each switch syncs the new scope and
+    empties the old one."""
+    await harness.start()
+    assert emulator.global_commands
+    await harness.restart(DEV_GUILD_ID=str(emulator.guild_id))
+    assert emulator.global_commands == []
+    assert {c["name"] for c in emulator.guild_commands[emulator.guild_id]} >= {"recommend"}
+    await harness.restart()
+    assert emulator.guild_commands[emulator.guild_id] == []
+    assert {c["name"] for c in emulator.global_commands} >= {"recommend"}
+
+
+async def test_a_data_dir_reused_with_another_application_registers_its_commands(
+    harness, emulator, tmp_path
+):
+    """The "already synced" record belongs to one application: a copied database must not
+    leave another application without commands."""
+    await harness.start()
+    await harness.stop()
+    async with DiscordEmulator(application_id=1100000000000000777) as other:
+        harness.emulator = other
+        try:
+            bot = await harness.start()
+            assert bot.synced_commands is True
+            assert {c["name"] for c in other.global_commands} >= {"recommend", "help"}
+            await harness.stop()
+        finally:
+            harness.emulator = emulator
 
 
 async def test_owner_ids_setting_overrides_application_owner(harness, emulator):

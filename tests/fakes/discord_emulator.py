@@ -347,6 +347,7 @@ class DiscordEmulator:
         team_owned: bool = False,
         heartbeat_interval_ms: int = 1000,
         response_deadline: float | None = 3.0,
+        application_id: int = APPLICATION_ID,
     ):
         self.token = token
         self.team_owned = team_owned
@@ -354,9 +355,10 @@ class DiscordEmulator:
         # Discord forgets an interaction whose first response comes later than 3 s.
         self.response_deadline = response_deadline
 
-        self.application_id = APPLICATION_ID
+        self.application_id = application_id
         self.application_name = "Anime8 (emulated)"
-        self.bot_user = FakeUser(BOT_USER_ID, "anime8", bot=True)
+        # Discord gives a bot user the id of its application.
+        self.bot_user = FakeUser(application_id, "anime8", bot=True)
         self.owner = FakeUser(OWNER_ID, "owner")
         self.alice = FakeUser(ALICE_ID, "alice")
         self.bob = FakeUser(BOB_ID, "bob")
