@@ -13,10 +13,10 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from .catalogue import GENRES, build_catalogue
-from .cold import cold_scores
 from .collab import Collab, fit_collab
 from .features import COLUMN, FEATURE_NAMES, UserContext, features, user_context
 from .net import RecommenderNet
+from .policy import ranking_scores, standardise
 from .preferences import Preferences, PreferencesError, parse_preferences
 from .profile import Entry, Feedback, Profile, build_profile, merge_feedback
 from .rerank import TAG_PRESENT, allowed, diversify, preference_match
@@ -44,7 +44,6 @@ class RecommenderConfig:
     """Serving and training knobs."""
 
     ease_lambda: float = 200.0
-    min_users: int = 20  # other users' lists needed before collaborative signal is trusted
     diversity: float = 0.05  # MMR genre-overlap penalty, relevance scaled to 0-1
     preference_weight: float = 3.0  # how far a requested genre/tag lifts a title (in std units)
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -61,8 +60,10 @@ class FitStats:
 
 @dataclass(frozen=True)
 class TrainStats:
-    """Result of :meth:`Recommender.train`; NDCG@10 is on held-out liked entries of a
-    validation share of users, before (current scorer) and after (new net) training."""
+    """Result of :meth:`Recommender.train`. NDCG@10 is on the held-out liked entries of the
+    same validation users, served by the policy before (the net installed when training
+    started, or none) and after (the new net); nan when there was no user to validate on.
+    ``improved`` says whether the new net was installed."""
 
     samples: int
     epochs: int
@@ -70,6 +71,7 @@ class TrainStats:
     ndcg_before: float
     ndcg_after: float
     seconds: float
+    improved: bool = False
 
 
 class Recommender:
@@ -111,13 +113,14 @@ class Recommender:
     def fit(self) -> FitStats:
         """Compute derived state (EASE, ItemKNN, item stats) from the lists; idempotent.
 
-        Skipped (cold mode) while fewer than ``config.min_users`` lists exist.
+        Skipped (cold mode) while no list has a title the catalogue knows. A few lists are
+        enough: the serving policy weighs the collaborative scores by how many lists there are.
         """
         start = time.perf_counter()
         with self._fit_lock:
             if not self._fitted:
                 profiles = [p for p in self._profiles.values() if len(p)]
-                if len(profiles) >= self.config.min_users:
+                if profiles:
                     self._collab = fit_collab(
                         profiles, len(self.catalogue), self.config.ease_lambda
                     )
@@ -132,12 +135,25 @@ class Recommender:
     def train(
         self, *, seed: int = 0, epochs: int | None = None, on_epoch: EpochCallback | None = None
     ) -> TrainStats:
-        """Train RecommenderNet on the lists (leakage-free split, see model.training).
+        """Train a new RecommenderNet on the lists; install it only if it serves better.
 
         Synchronous CPU work, deterministic under ``seed``; ``on_epoch(epoch, loss)`` is called
-        after each epoch. With too few lists, or no list long enough and scored enough to hold
-        entries out of, there is nothing to learn from: the net stays as it was and the stats
-        say 0 samples.
+        after each epoch. Each user's list is split into a profile side and held-out targets
+        (see :func:`model.training.split_lists`), so that the net never reads the answer.
+
+        Contract:
+
+        - Whenever some list (or button rating) has a scored entry of a catalogue title, a net
+          is trained and ``final_loss`` is finite. Otherwise there is nothing to learn from:
+          ``samples == 0`` and nothing changes.
+        - ``ndcg_before`` is the serving policy with the net installed when training started
+          (or none), ``ndcg_after`` the policy with the new net, on the held-out liked entries
+          of the same validation users. Whenever two or more users have a held-out liked
+          entry, there is at least one validation user.
+        - The new net is installed only when ``ndcg_after > ndcg_before`` (``improved``).
+          Otherwise, including when there was no validation user to compare on, the previous
+          net (or none) keeps serving and :meth:`state_dict` still describes it: training can
+          not make recommendations worse on the evidence it has.
         """
         start = time.perf_counter()
         self.fit()
@@ -149,12 +165,16 @@ class Recommender:
             return replace(nothing, seconds=time.perf_counter() - start)
         split = split_lists(self._profiles, len(self.catalogue), cfg, seed, self.config.ease_lambda)
         inputs, targets = build_examples(self.catalogue, split, cfg, seed)
-        if targets.numel() == 0:  # e.g. every list too short or unscored: keep the old net
+        if targets.numel() == 0:  # e.g. every list unscored: keep the old net
             return replace(nothing, seconds=time.perf_counter() - start)
-        before = held_out_ndcg(self.catalogue, split, self._scorer(self._net, split.collab))
+        old = self._net
+        catalogue, collab = self.catalogue, split.collab
+        before = held_out_ndcg(catalogue, split, lambda m: ranking_scores(m, collab, old))
         net, loss = fit_net(inputs, targets, cfg, seed, on_epoch)
-        after = held_out_ndcg(self.catalogue, split, self._scorer(net, split.collab))
-        self._net = net
+        after = held_out_ndcg(catalogue, split, lambda m: ranking_scores(m, collab, net))
+        improved = after > before  # False when either is nan: no evidence, no change
+        if improved:
+            self._net = net
         return TrainStats(
             samples=int(targets.numel()),
             epochs=cfg.epochs,
@@ -162,6 +182,7 @@ class Recommender:
             ndcg_before=before,
             ndcg_after=after,
             seconds=time.perf_counter() - start,
+            improved=improved,
         )
 
     def state_dict(self) -> dict[str, object]:
@@ -184,14 +205,6 @@ class Recommender:
             raise ValueError(f"checkpoint weights do not fit the net: {error}") from error
         net.eval()
         self._net = net
-
-    def _scorer(self, net: RecommenderNet | None, collab: Collab | None):
-        """Ranking score of a feature matrix in the current mode (net, EASE, or cold blend)."""
-        if collab is None:
-            return cold_scores
-        if net is None:
-            return lambda m: _standardise(m[:, COLUMN["ease_all"]]) + 0.1 * cold_scores(m)
-        return net
 
     def recommend(
         self,
@@ -219,8 +232,7 @@ class Recommender:
         profile = build_profile(entries, catalogue)
         ctx = user_context(catalogue, profile)
         matrix = features(catalogue, collab, ctx)
-        with torch.no_grad():
-            score = self._scorer(net, collab)(matrix)
+        score = ranking_scores(matrix, collab, net)
         mask = allowed(
             catalogue,
             profile,
@@ -234,7 +246,7 @@ class Recommender:
         if candidates.numel() == 0:
             return []
         relevance = torch.full((len(catalogue),), -math.inf)
-        relevance[candidates] = _standardise(score[candidates])
+        relevance[candidates] = standardise(score[candidates])
         if prefs is not None and prefs.wanted:
             match = preference_match(catalogue, prefs)
             if float(match[candidates].max()) == 0.0:
@@ -334,8 +346,3 @@ class Recommender:
         ]
         best = max(options, default=None)
         return best[1] if best and best[0] > 0 else None
-
-
-def _standardise(values: torch.Tensor) -> torch.Tensor:
-    std = values.std() if values.numel() > 1 else torch.tensor(0.0)
-    return (values - values.mean()) / std if float(std) > 1e-9 else values - values.mean()

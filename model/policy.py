@@ -1,0 +1,59 @@
+"""The serving policy: the one place that decides how a user's titles are ranked.
+
+No single scorer wins at every size of the bot: the cold blend (content and popularity) is
+best while few lists have been seen, EASE and the trained net only once hundreds have. So the
+policy always adds the cold blend, with a weight that shrinks as the collaborative state is
+fitted on more lists, to the best collaborative scorer available (the net, else EASE). Serving,
+training's before/after comparison and the offline CLIs all call :func:`ranking_scores`, so
+what is measured is what is served; ``python -m benchmarks.bench_growth`` measures it by size.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .cold import cold_scores
+from .collab import Collab
+from .features import COLUMN
+from .net import RecommenderNet
+
+# The cold weight is min(CAP, SCALE / lists seen). With a net: the second prototype's rule
+# (8, 150), at least max(cold, EASE) at every size it tried on mal-5k dev draws. Without a net,
+# EASE is a weaker warm signal than the net, so the cold blend keeps its weight for longer.
+NET_COLD_CAP, NET_COLD_SCALE = 8.0, 150.0
+EASE_COLD_CAP, EASE_COLD_SCALE = 8.0, 300.0
+
+
+def cold_weight(lists_seen: int, *, with_net: bool) -> float:
+    """Weight of the standardised cold blend next to the standardised warm score."""
+    cap, scale = (NET_COLD_CAP, NET_COLD_SCALE) if with_net else (EASE_COLD_CAP, EASE_COLD_SCALE)
+    return min(cap, scale / max(lists_seen, 1))
+
+
+def ranking_scores(
+    matrix: torch.Tensor, collab: Collab | None, net: RecommenderNet | None
+) -> torch.Tensor:
+    """Ranking score (higher is better, unbounded) of every row of a feature matrix.
+
+    ``matrix`` comes from :func:`model.features.features` built with the same ``collab``.
+    Without collaborative state (no lists seen) this is the cold blend alone; otherwise it is
+    z(warm) + cold_weight(collab.n_users) * z(cold), where warm is the net's output when a net
+    is given and the EASE score otherwise, and z standardises over the rows. The evidence is
+    the number of lists ``collab`` was fitted on: that is what the warm scorers learnt from.
+    """
+    cold = cold_scores(matrix)
+    if collab is None:
+        return cold
+    if net is not None:
+        with torch.no_grad():
+            warm = net(matrix)
+    else:
+        warm = matrix[:, COLUMN["ease_all"]]
+    weight = cold_weight(collab.n_users, with_net=net is not None)
+    return standardise(warm) + weight * standardise(cold)
+
+
+def standardise(values: torch.Tensor) -> torch.Tensor:
+    """Zero mean, unit spread over the rows (only centred when the spread is ~0)."""
+    std = values.std() if values.numel() > 1 else torch.tensor(0.0)
+    return (values - values.mean()) / std if float(std) > 1e-9 else values - values.mean()
