@@ -12,12 +12,17 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from .catalogue import GENRES, build_catalogue
+from .catalogue import ADULT_GENRE, GENRES, build_catalogue
 from .collab import Collab, fit_collab
 from .features import COLUMN, FEATURE_NAMES, UserContext, features, user_context
 from .net import RecommenderNet
 from .policy import ranking_scores, standardise
-from .preferences import Preferences, PreferencesError, parse_preferences
+from .preferences import (
+    AdultPreferencesError,
+    Preferences,
+    PreferencesError,
+    parse_preferences,
+)
 from .profile import Entry, Feedback, Profile, build_profile, merge_feedback
 from .rerank import TAG_PRESENT, allowed, diversify, preference_match
 from .training import (
@@ -223,9 +228,13 @@ class Recommender:
         whose prequel (same type, in the catalogue) the user has not seen, or an excluded
         genre/tag; a title in ``recently_shown`` comes back only with ``repeat_chance``
         (drawn from ``rng``). Raises PreferencesError for preferences text naming nothing we
-        know, or naming only genres/tags that no allowed title carries.
+        know, or naming only genres/tags that no allowed title carries; its subclass
+        AdultPreferencesError when, without ``allow_adult``, the text asks for the adult genre
+        or an adult tag. A reason is public text: see :meth:`_reason` for what it never names.
         """
         prefs = parse_preferences(preferences, self.catalogue.tag_names) if preferences else None
+        if prefs is not None and not allow_adult and self._asks_for_adult(prefs):
+            raise AdultPreferencesError()
         self.fit()
         collab, net = self._collab, self._net
         catalogue = self.catalogue
@@ -259,9 +268,24 @@ class Recommender:
         picks = diversify(catalogue, top, relevance, k, self.config.diversity)
         rating = self._rating(net, matrix, profile, picks)
         return [
-            Pick(catalogue.ids[row], round(rating[i], 1), self._reason(ctx, collab, row, prefs))
+            Pick(
+                catalogue.ids[row],
+                round(rating[i], 1),
+                self._reason(ctx, collab, row, prefs, allow_adult),
+            )
             for i, row in enumerate(picks)
         ]
+
+    def _asks_for_adult(self, prefs: Preferences) -> bool:
+        catalogue = self.catalogue
+        adult_tags = {
+            name.lower()
+            for name, adult in zip(catalogue.tag_names, catalogue.adult_tags.tolist(), strict=True)
+            if adult
+        }
+        return ADULT_GENRE in prefs.include_genres or any(
+            tag.lower() in adult_tags for tag in prefs.include_tags
+        )
 
     def _rating(
         self, net: RecommenderNet | None, matrix: torch.Tensor, profile: Profile, rows: list[int]
@@ -281,13 +305,25 @@ class Recommender:
         return (mean + offset).clamp(0.0, 10.0).tolist()
 
     def _reason(
-        self, ctx: UserContext, collab: Collab | None, row: int, prefs: Preferences | None
+        self,
+        ctx: UserContext,
+        collab: Collab | None,
+        row: int,
+        prefs: Preferences | None,
+        allow_adult: bool,
     ) -> str:
-        """'because you rated X 9 and like Y', from the strongest contributing entry and the
-        candidate's genre/tag the user leans to most."""
+        """A sentence: "Because you rated X 9/10 and like Y.", from the list entry that
+        contributed most to the pick and the pick's genre or tag the user leans to most.
+
+        Public text: without ``allow_adult`` it names no adult title, adult tag or the adult
+        genre; it never names a tag that is a spoiler for the pick.
+        """
         catalogue, profile = self.catalogue, ctx.profile
         parts = []
-        positive = (ctx.weights > 0).nonzero().flatten()
+        usable = ctx.weights > 0
+        if not allow_adult:
+            usable &= ~catalogue.adult[profile.rows]
+        positive = usable.nonzero().flatten()
         if positive.numel():
             strength = self._title_similarity(row, profile.rows[positive])
             if collab is not None and int(collab.column[row]) >= 0:
@@ -299,22 +335,38 @@ class Recommender:
                     strength[known] += ease / ease.abs().max().clamp(min=1e-9)
             strength += 0.1 * (catalogue.genres[profile.rows[positive]] @ catalogue.genres[row])
             if float(strength.max()) > 0:
-                best = int(positive[int(torch.argmax(strength))])
-                title = catalogue.titles[int(profile.rows[best])]
-                score = float(profile.scores[best])
-                parts.append(f"you rated {title} {score:g}" if score else f"you watched {title}")
+                parts.append(
+                    self._entry_phrase(profile, int(positive[int(torch.argmax(strength))]))
+                )
         if prefs is not None and prefs.wanted:
-            labels = self._labels(row)
+            labels = self._labels(row, allow_adult)
             matched = [n for n in prefs.wanted if n in labels]
             if matched:
                 parts.append("you asked for " + " and ".join(matched[:2]))
         elif positive.numel():
-            liked = self._liked_label(ctx, row)
+            liked = self._liked_label(ctx, row, allow_adult)
             if liked:
                 parts.append(f"like {liked}")
         if not parts:
-            return "popular and well rated on AniList"
-        return "because " + " and ".join(parts)
+            return "Popular and well rated on AniList."
+        sentence = "Because " + " and ".join(parts)
+        return sentence if sentence[-1] in ".!?" else sentence + "."
+
+    def _entry_phrase(self, profile: Profile, position: int) -> str:
+        """'you rated X 9/10', 'you watched X', 'you plan to read X'... for one list entry."""
+        row = int(profile.rows[position])
+        title = self.catalogue.titles[row]
+        read = bool(self.catalogue.read[row])
+        status, score = profile.statuses[position], float(profile.scores[position])
+        if status == "PLANNING":  # on the list, but not seen: never "watched"
+            return f"you plan to {'read' if read else 'watch'} {title}"
+        if score:
+            return f"you rated {title} {score:g}/10"
+        if status == "CURRENT":
+            return f"you are {'reading' if read else 'watching'} {title}"
+        if status == "PAUSED":
+            return f"you started {'reading' if read else 'watching'} {title}"
+        return f"you {'read' if read else 'watched'} {title}"
 
     def _title_similarity(self, row: int, rows: torch.Tensor) -> torch.Tensor:
         """Title similarity of ``row`` to each of ``rows`` (0 unless among its neighbours)."""
@@ -322,27 +374,40 @@ class Recommender:
         match = catalogue.title_neighbours[row].unsqueeze(0) == rows.unsqueeze(1)
         return (match * catalogue.title_similarity[row]).sum(1)
 
-    def _labels(self, row: int) -> set[str]:
-        """Genres and (clearly present) tags of a title."""
+    def _nameable_tags(self, row: int, allow_adult: bool) -> torch.Tensor:
+        """Tag columns a reason may name for this title: clearly present, not a spoiler for
+        it, and not adult unless ``allow_adult``."""
         catalogue = self.catalogue
-        genres = {g for g, v in zip(GENRES, catalogue.genres[row].tolist(), strict=True) if v}
-        tags = {
-            t
-            for t, v in zip(catalogue.tag_names, catalogue.tags[row].tolist(), strict=True)
-            if v >= TAG_PRESENT
-        }
-        return genres | tags
+        ok = (catalogue.tags[row] >= TAG_PRESENT) & ~catalogue.spoiler_tags[row]
+        if not allow_adult:
+            ok &= ~catalogue.adult_tags
+        return ok
 
-    def _liked_label(self, ctx: UserContext, row: int) -> str | None:
-        """The title's genre or tag the user leans to most, if the user leans to any."""
+    def _nameable_genres(self, row: int, allow_adult: bool) -> list[int]:
+        """Genre columns of this title a reason may name."""
+        return [
+            c
+            for c, genre in enumerate(GENRES)
+            if self.catalogue.genres[row, c] and (allow_adult or genre != ADULT_GENRE)
+        ]
+
+    def _labels(self, row: int, allow_adult: bool) -> set[str]:
+        """Names of the genres and tags a reason may name for this title."""
+        names = self.catalogue.tag_names
+        tags = self._nameable_tags(row, allow_adult).nonzero().flatten().tolist()
+        return {GENRES[c] for c in self._nameable_genres(row, allow_adult)} | {
+            names[c] for c in tags
+        }
+
+    def _liked_label(self, ctx: UserContext, row: int, allow_adult: bool) -> str | None:
+        """The nameable genre or tag of the title the user leans to most, if any."""
         catalogue = self.catalogue
         options = [
-            (float(ctx.genre_lift[c]), g) for c, g in enumerate(GENRES) if catalogue.genres[row, c]
+            (float(ctx.genre_lift[c]), GENRES[c]) for c in self._nameable_genres(row, allow_adult)
         ]
         options += [
-            (float(ctx.tag_lift[c]) * float(catalogue.tags[row, c]), t)
-            for c, t in enumerate(catalogue.tag_names)
-            if catalogue.tags[row, c] >= TAG_PRESENT
+            (float(ctx.tag_lift[c]) * float(catalogue.tags[row, c]), catalogue.tag_names[c])
+            for c in self._nameable_tags(row, allow_adult).nonzero().flatten().tolist()
         ]
         best = max(options, default=None)
         return best[1] if best and best[0] > 0 else None
