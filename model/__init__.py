@@ -5,7 +5,7 @@ Public API (all inputs use AniList shapes; any Media field may be missing or nul
     Recommender(catalogue: list[dict], lists: dict[str, list[entry]] | None = None,
                 feedback: Iterable[tuple[str, int, int]] = (), *, config=None)
         .fit() -> FitStats                 # derived state: EASE/ItemKNN/item stats from lists
-        .train(*, seed=0, epochs=None, on_epoch=None) -> TrainStats
+        .train(*, seed=0, epochs=None, on_epoch=None) -> TrainStats   # .improved: installed
         .recommend(entries=(), *, k=10, preferences=None, allow_adult=False,
                    recently_shown=(), repeat_chance=0.05, rng=None) -> list[Pick]
         .state_dict() / .load_state_dict(state)   .trained  .collab  .catalogue
@@ -14,6 +14,7 @@ Public API (all inputs use AniList shapes; any Media field may be missing or nul
     load_latest(directory, media_type, recommender) -> int | None       # None: cold default
     parse_preferences(text, tag_names=()) -> Preferences
     PreferencesError(ValueError)   # str(error) is a sentence for the user
+    AdultPreferencesError(PreferencesError)   # adult request without allow_adult
     merge_feedback(lists, feedback) -> dict[str, list[dict]]
 
 An entry is ``{"mediaId": int, "score": 0-10 (0 = unscored), "status": "COMPLETED" | ...}``;
@@ -21,16 +22,16 @@ feedback ``(user_key, media_id, rating 0-10)`` overrides that user's list score.
 
 State: the net and its standardisation stats are small and live in checkpoints
 (``<type>-v<N>.pt``, written atomically, read with ``weights_only=True``). EASE, ItemKNN and
-item statistics are derived from lists by ``fit()`` on start or retrain: measured 2.9 s on
-2 cores for the benchmark's 3,994 lists over 6,805 listed titles (cost grows with the cube of
-the number of titles on some list; a few hundred titles take well under a second).
-``train()`` refits them on a split of the lists, builds examples and optimises: about 30 s
-there. One ``recommend`` over 10,000 candidates: about 9 ms median, 13 ms p95.
+item statistics are derived from lists by ``fit()`` on start or retrain; their cost grows with
+the cube of the number of titles on some list (``benchmarks/bench_model.py`` measures it).
+``train()`` refits them on a split of the lists, builds examples and optimises, and installs
+the new net only if it serves the held-out users better (``TrainStats.improved``).
 
-Scoring modes: a trained net over collaborative + content features when at least
-``config.min_users`` lists exist; EASE (plus a little of the cold blend) when lists exist but
-no net is trained or loaded; otherwise the cold blend (popularity, genre/tag lift, format,
-franchise by relations and title similarity, release era, AniList community recommendations).
+Scoring: one serving policy (``model.policy.ranking_scores``) for every size of the bot: the
+cold blend (popularity, genre/tag lift, format, franchise by relations and title similarity,
+release era, AniList community recommendations) alone before any list is seen, then the net
+(or EASE while no net is installed) plus the cold blend weighted down as the number of lists
+grows. ``python -m benchmarks.bench_growth DIR`` measures it against cold and EASE by size.
 The package never sets torch's thread count; the offline CLIs use every core.
 
 Threads: ``recommend`` only reads, so it may run while another thread trains a new
@@ -39,12 +40,18 @@ Recommender; swap the object when training ends. Offline CLIs: ``python -m model
 """
 
 from .checkpoint import load_latest, save_checkpoint
-from .preferences import Preferences, PreferencesError, parse_preferences
+from .preferences import (
+    AdultPreferencesError,
+    Preferences,
+    PreferencesError,
+    parse_preferences,
+)
 from .profile import merge_feedback
 from .recommender import FitStats, Pick, Recommender, RecommenderConfig, TrainStats
 from .training import TrainingConfig
 
 __all__ = [
+    "AdultPreferencesError",
     "FitStats",
     "Pick",
     "Preferences",

@@ -63,6 +63,8 @@ FRANCHISE_RELATIONS = frozenset(
         "COMPILATION",
     }
 )
+ADULT_GENRE = "Hentai"  # AniList's isAdult marks exactly the titles of this genre
+READ_FORMATS = frozenset({"MANGA", "NOVEL", "ONE_SHOT"})
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -91,6 +93,12 @@ def _mean_score(media: dict) -> float:
     return float(score) / 10.0 if score else math.nan
 
 
+def _is_read(media: dict) -> bool:
+    if media.get("type"):
+        return media["type"] == "MANGA"
+    return media.get("format") in READ_FORMATS
+
+
 @dataclass(frozen=True, eq=False)
 class Catalogue:
     """Per-item arrays for one media type; row i describes ``ids[i]``."""
@@ -101,11 +109,16 @@ class Catalogue:
     genres: torch.Tensor  # (n, len(GENRES)) binary
     tags: torch.Tensor  # (n, len(tag_names)) rank / 100
     tag_names: tuple[str, ...]
+    adult_tags: torch.Tensor  # (len(tag_names),) bool: AniList's tag isAdult
+    # (n, len(tag_names)) bool: the tag gives away the plot of that title (AniList's
+    # isMediaSpoiler is per title, not per tag)
+    spoiler_tags: torch.Tensor
     log_popularity: torch.Tensor  # (n,)
     mean_score: torch.Tensor  # (n,) 0-10, nan when unknown
     formats: torch.Tensor  # (n, len(FORMATS) + 1) one-hot, last column = other/unknown
     years: torch.Tensor  # (n,) nan when unknown
     adult: torch.Tensor  # (n,) bool
+    read: torch.Tensor  # (n,) bool: manga, novel or one-shot (one reads it, not watches it)
     # Each title's most title-similar others (cosine of tf-idf over title tokens), so a
     # user's franchise affinity costs a gather instead of an (n x list) product per request.
     title_neighbours: torch.Tensor  # (n, m) int64 rows
@@ -137,6 +150,8 @@ def build_catalogue(media: list[dict]) -> Catalogue:
     genre_col = {name: col for col, name in enumerate(GENRES)}
     tag_col: dict[str, int] = {}
     tag_cells: list[tuple[int, int, float]] = []
+    adult_tag_cols: set[int] = set()
+    spoiler_cells: list[tuple[int, int]] = []
     formats = torch.zeros(n, len(FORMATS) + 1)
     format_col = {name: col for col, name in enumerate(FORMATS)}
     for row, item in enumerate(items):
@@ -147,10 +162,19 @@ def build_catalogue(media: list[dict]) -> Catalogue:
             if tag and tag.get("name"):
                 col = tag_col.setdefault(tag["name"], len(tag_col))
                 tag_cells.append((row, col, float(tag.get("rank") or 50) / 100.0))
+                if tag.get("isAdult"):
+                    adult_tag_cols.add(col)
+                if tag.get("isMediaSpoiler"):
+                    spoiler_cells.append((row, col))
         formats[row, format_col.get(item.get("format") or "", len(FORMATS))] = 1.0
     tags = torch.zeros(n, len(tag_col))
     for row, col, rank in tag_cells:
         tags[row, col] = rank
+    adult_tags = torch.zeros(len(tag_col), dtype=torch.bool)
+    adult_tags[sorted(adult_tag_cols)] = True
+    spoiler_tags = torch.zeros(n, len(tag_col), dtype=torch.bool)
+    for row, col in spoiler_cells:
+        spoiler_tags[row, col] = True
 
     return Catalogue(
         ids=ids,
@@ -159,6 +183,8 @@ def build_catalogue(media: list[dict]) -> Catalogue:
         genres=genres,
         tags=tags,
         tag_names=tuple(tag_col),
+        adult_tags=adult_tags,
+        spoiler_tags=spoiler_tags,
         log_popularity=torch.tensor(
             [math.log1p(float(item.get("popularity") or 0)) for item in items]
         ),
@@ -166,6 +192,7 @@ def build_catalogue(media: list[dict]) -> Catalogue:
         formats=formats,
         years=torch.tensor([_year(item) for item in items]),
         adult=torch.tensor([bool(item.get("isAdult")) for item in items], dtype=torch.bool),
+        read=torch.tensor([_is_read(item) for item in items], dtype=torch.bool),
         **_title_neighbours(items),
         prequels=_prequels(items, index),
         franchise=_franchises(items, index),

@@ -2,7 +2,7 @@
 
 This is derived state: it is recomputed from lists (never stored in a checkpoint). Fitting
 costs one dense item-item Gram matrix and one Cholesky inverse over the titles that appear on
-at least one list: about 3 s for 4,000 users x 6,800 titles on 2 cores. Everything stays
+at least one list (benchmarks/bench_model.py measures it). Everything stays
 float32: one float64 operand would upcast the 7k x 7k matrices and make scoring ~100x slower.
 """
 

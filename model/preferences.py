@@ -28,7 +28,7 @@ for _genre, _words in {
     "Drama": ("dramatic", "emotional", "tearjerker", "sad"),
     "Ecchi": ("fanservice", "fan service", "lewd"),
     "Fantasy": ("fantastic", "dragons", "elves", "sword and sorcery"),
-    "Hentai": ("porn", "explicit"),
+    "Hentai": ("porn", "explicit", "adult", "nsfw", "r18", "r 18", "18+"),
     "Horror": ("scary", "creepy", "spooky", "terrifying", "frightening", "horrifying"),
     "Mahou Shoujo": ("magical girl", "magical girls", "mahou shojo"),
     "Mecha": ("robot", "robots", "giant robots", "mech", "mechs", "gundam"),
@@ -97,11 +97,18 @@ _NEGATIONS = frozenset(
     "zero nor dont doesnt isnt arent nope".split()
 )
 _SCOPE_ENDS = frozenset("but with yet though although however plus also".split())
-_TOKEN = re.compile(r"[a-z0-9]+|[,.;:!?]")
+_TOKEN = re.compile(r"18\+|[a-z0-9]+|[,.;:!?]")  # "18+" is a word of its own
 
 
 class PreferencesError(ValueError):
     """Preferences text we cannot use; ``str(error)`` is a sentence to show the user."""
+
+
+class AdultPreferencesError(PreferencesError):
+    """The text asks for adult titles (or adult tags) where they may not be shown."""
+
+    def __init__(self) -> None:
+        super().__init__("Adult titles are only shown in age-restricted channels.")
 
 
 @dataclass(frozen=True)

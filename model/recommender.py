@@ -12,12 +12,17 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from .catalogue import GENRES, build_catalogue
-from .cold import cold_scores
+from .catalogue import ADULT_GENRE, GENRES, build_catalogue
 from .collab import Collab, fit_collab
 from .features import COLUMN, FEATURE_NAMES, UserContext, features, user_context
 from .net import RecommenderNet
-from .preferences import Preferences, PreferencesError, parse_preferences
+from .policy import ranking_scores, standardise
+from .preferences import (
+    AdultPreferencesError,
+    Preferences,
+    PreferencesError,
+    parse_preferences,
+)
 from .profile import Entry, Feedback, Profile, build_profile, merge_feedback
 from .rerank import TAG_PRESENT, allowed, diversify, preference_match
 from .training import (
@@ -44,7 +49,6 @@ class RecommenderConfig:
     """Serving and training knobs."""
 
     ease_lambda: float = 200.0
-    min_users: int = 20  # other users' lists needed before collaborative signal is trusted
     diversity: float = 0.05  # MMR genre-overlap penalty, relevance scaled to 0-1
     preference_weight: float = 3.0  # how far a requested genre/tag lifts a title (in std units)
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -61,8 +65,10 @@ class FitStats:
 
 @dataclass(frozen=True)
 class TrainStats:
-    """Result of :meth:`Recommender.train`; NDCG@10 is on held-out liked entries of a
-    validation share of users, before (current scorer) and after (new net) training."""
+    """Result of :meth:`Recommender.train`. NDCG@10 is on the held-out liked entries of the
+    same validation users, served by the policy before (the net installed when training
+    started, or none) and after (the new net); nan when there was no user to validate on.
+    ``improved`` says whether the new net was installed."""
 
     samples: int
     epochs: int
@@ -70,6 +76,7 @@ class TrainStats:
     ndcg_before: float
     ndcg_after: float
     seconds: float
+    improved: bool = False
 
 
 class Recommender:
@@ -111,13 +118,14 @@ class Recommender:
     def fit(self) -> FitStats:
         """Compute derived state (EASE, ItemKNN, item stats) from the lists; idempotent.
 
-        Skipped (cold mode) while fewer than ``config.min_users`` lists exist.
+        Skipped (cold mode) while no list has a title the catalogue knows. A few lists are
+        enough: the serving policy weighs the collaborative scores by how many lists there are.
         """
         start = time.perf_counter()
         with self._fit_lock:
             if not self._fitted:
                 profiles = [p for p in self._profiles.values() if len(p)]
-                if len(profiles) >= self.config.min_users:
+                if profiles:
                     self._collab = fit_collab(
                         profiles, len(self.catalogue), self.config.ease_lambda
                     )
@@ -132,12 +140,25 @@ class Recommender:
     def train(
         self, *, seed: int = 0, epochs: int | None = None, on_epoch: EpochCallback | None = None
     ) -> TrainStats:
-        """Train RecommenderNet on the lists (leakage-free split, see model.training).
+        """Train a new RecommenderNet on the lists; install it only if it serves better.
 
         Synchronous CPU work, deterministic under ``seed``; ``on_epoch(epoch, loss)`` is called
-        after each epoch. With too few lists, or no list long enough and scored enough to hold
-        entries out of, there is nothing to learn from: the net stays as it was and the stats
-        say 0 samples.
+        after each epoch. Each user's list is split into a profile side and held-out targets
+        (see :func:`model.training.split_lists`), so that the net never reads the answer.
+
+        Contract:
+
+        - Whenever some list (or button rating) has a scored entry of a catalogue title, a net
+          is trained and ``final_loss`` is finite. Otherwise there is nothing to learn from:
+          ``samples == 0`` and nothing changes.
+        - ``ndcg_before`` is the serving policy with the net installed when training started
+          (or none), ``ndcg_after`` the policy with the new net, on the held-out liked entries
+          of the same validation users. Whenever two or more users have a held-out liked
+          entry, there is at least one validation user.
+        - The new net is installed only when ``ndcg_after > ndcg_before`` (``improved``).
+          Otherwise, including when there was no validation user to compare on, the previous
+          net (or none) keeps serving and :meth:`state_dict` still describes it: training can
+          not make recommendations worse on the evidence it has.
         """
         start = time.perf_counter()
         self.fit()
@@ -149,12 +170,16 @@ class Recommender:
             return replace(nothing, seconds=time.perf_counter() - start)
         split = split_lists(self._profiles, len(self.catalogue), cfg, seed, self.config.ease_lambda)
         inputs, targets = build_examples(self.catalogue, split, cfg, seed)
-        if targets.numel() == 0:  # e.g. every list too short or unscored: keep the old net
+        if targets.numel() == 0:  # e.g. every list unscored: keep the old net
             return replace(nothing, seconds=time.perf_counter() - start)
-        before = held_out_ndcg(self.catalogue, split, self._scorer(self._net, split.collab))
+        old = self._net
+        catalogue, collab = self.catalogue, split.collab
+        before = held_out_ndcg(catalogue, split, lambda m: ranking_scores(m, collab, old))
         net, loss = fit_net(inputs, targets, cfg, seed, on_epoch)
-        after = held_out_ndcg(self.catalogue, split, self._scorer(net, split.collab))
-        self._net = net
+        after = held_out_ndcg(catalogue, split, lambda m: ranking_scores(m, collab, net))
+        improved = after > before  # False when either is nan: no evidence, no change
+        if improved:
+            self._net = net
         return TrainStats(
             samples=int(targets.numel()),
             epochs=cfg.epochs,
@@ -162,6 +187,7 @@ class Recommender:
             ndcg_before=before,
             ndcg_after=after,
             seconds=time.perf_counter() - start,
+            improved=improved,
         )
 
     def state_dict(self) -> dict[str, object]:
@@ -185,14 +211,6 @@ class Recommender:
         net.eval()
         self._net = net
 
-    def _scorer(self, net: RecommenderNet | None, collab: Collab | None):
-        """Ranking score of a feature matrix in the current mode (net, EASE, or cold blend)."""
-        if collab is None:
-            return cold_scores
-        if net is None:
-            return lambda m: _standardise(m[:, COLUMN["ease_all"]]) + 0.1 * cold_scores(m)
-        return net
-
     def recommend(
         self,
         entries: Iterable[Entry] = (),
@@ -210,17 +228,20 @@ class Recommender:
         whose prequel (same type, in the catalogue) the user has not seen, or an excluded
         genre/tag; a title in ``recently_shown`` comes back only with ``repeat_chance``
         (drawn from ``rng``). Raises PreferencesError for preferences text naming nothing we
-        know, or naming only genres/tags that no allowed title carries.
+        know, or naming only genres/tags that no allowed title carries; its subclass
+        AdultPreferencesError when, without ``allow_adult``, the text asks for the adult genre
+        or an adult tag. A reason is public text: see :meth:`_reason` for what it never names.
         """
         prefs = parse_preferences(preferences, self.catalogue.tag_names) if preferences else None
+        if prefs is not None and not allow_adult and self._asks_for_adult(prefs):
+            raise AdultPreferencesError()
         self.fit()
         collab, net = self._collab, self._net
         catalogue = self.catalogue
         profile = build_profile(entries, catalogue)
         ctx = user_context(catalogue, profile)
         matrix = features(catalogue, collab, ctx)
-        with torch.no_grad():
-            score = self._scorer(net, collab)(matrix)
+        score = ranking_scores(matrix, collab, net)
         mask = allowed(
             catalogue,
             profile,
@@ -234,7 +255,7 @@ class Recommender:
         if candidates.numel() == 0:
             return []
         relevance = torch.full((len(catalogue),), -math.inf)
-        relevance[candidates] = _standardise(score[candidates])
+        relevance[candidates] = standardise(score[candidates])
         if prefs is not None and prefs.wanted:
             match = preference_match(catalogue, prefs)
             if float(match[candidates].max()) == 0.0:
@@ -247,9 +268,24 @@ class Recommender:
         picks = diversify(catalogue, top, relevance, k, self.config.diversity)
         rating = self._rating(net, matrix, profile, picks)
         return [
-            Pick(catalogue.ids[row], round(rating[i], 1), self._reason(ctx, collab, row, prefs))
+            Pick(
+                catalogue.ids[row],
+                round(rating[i], 1),
+                self._reason(ctx, collab, row, prefs, allow_adult),
+            )
             for i, row in enumerate(picks)
         ]
+
+    def _asks_for_adult(self, prefs: Preferences) -> bool:
+        catalogue = self.catalogue
+        adult_tags = {
+            name.lower()
+            for name, adult in zip(catalogue.tag_names, catalogue.adult_tags.tolist(), strict=True)
+            if adult
+        }
+        return ADULT_GENRE in prefs.include_genres or any(
+            tag.lower() in adult_tags for tag in prefs.include_tags
+        )
 
     def _rating(
         self, net: RecommenderNet | None, matrix: torch.Tensor, profile: Profile, rows: list[int]
@@ -269,13 +305,25 @@ class Recommender:
         return (mean + offset).clamp(0.0, 10.0).tolist()
 
     def _reason(
-        self, ctx: UserContext, collab: Collab | None, row: int, prefs: Preferences | None
+        self,
+        ctx: UserContext,
+        collab: Collab | None,
+        row: int,
+        prefs: Preferences | None,
+        allow_adult: bool,
     ) -> str:
-        """'because you rated X 9 and like Y', from the strongest contributing entry and the
-        candidate's genre/tag the user leans to most."""
+        """A sentence: "Because you rated X 9/10 and like Y.", from the list entry that
+        contributed most to the pick and the pick's genre or tag the user leans to most.
+
+        Public text: without ``allow_adult`` it names no adult title, adult tag or the adult
+        genre; it never names a tag that is a spoiler for the pick.
+        """
         catalogue, profile = self.catalogue, ctx.profile
         parts = []
-        positive = (ctx.weights > 0).nonzero().flatten()
+        usable = ctx.weights > 0
+        if not allow_adult:
+            usable &= ~catalogue.adult[profile.rows]
+        positive = usable.nonzero().flatten()
         if positive.numel():
             strength = self._title_similarity(row, profile.rows[positive])
             if collab is not None and int(collab.column[row]) >= 0:
@@ -287,22 +335,38 @@ class Recommender:
                     strength[known] += ease / ease.abs().max().clamp(min=1e-9)
             strength += 0.1 * (catalogue.genres[profile.rows[positive]] @ catalogue.genres[row])
             if float(strength.max()) > 0:
-                best = int(positive[int(torch.argmax(strength))])
-                title = catalogue.titles[int(profile.rows[best])]
-                score = float(profile.scores[best])
-                parts.append(f"you rated {title} {score:g}" if score else f"you watched {title}")
+                parts.append(
+                    self._entry_phrase(profile, int(positive[int(torch.argmax(strength))]))
+                )
         if prefs is not None and prefs.wanted:
-            labels = self._labels(row)
+            labels = self._labels(row, allow_adult)
             matched = [n for n in prefs.wanted if n in labels]
             if matched:
                 parts.append("you asked for " + " and ".join(matched[:2]))
         elif positive.numel():
-            liked = self._liked_label(ctx, row)
+            liked = self._liked_label(ctx, row, allow_adult)
             if liked:
                 parts.append(f"like {liked}")
         if not parts:
-            return "popular and well rated on AniList"
-        return "because " + " and ".join(parts)
+            return "Popular and well rated on AniList."
+        sentence = "Because " + " and ".join(parts)
+        return sentence if sentence[-1] in ".!?" else sentence + "."
+
+    def _entry_phrase(self, profile: Profile, position: int) -> str:
+        """'you rated X 9/10', 'you watched X', 'you plan to read X'... for one list entry."""
+        row = int(profile.rows[position])
+        title = self.catalogue.titles[row]
+        read = bool(self.catalogue.read[row])
+        status, score = profile.statuses[position], float(profile.scores[position])
+        if status == "PLANNING":  # on the list, but not seen: never "watched"
+            return f"you plan to {'read' if read else 'watch'} {title}"
+        if score:
+            return f"you rated {title} {score:g}/10"
+        if status == "CURRENT":
+            return f"you are {'reading' if read else 'watching'} {title}"
+        if status == "PAUSED":
+            return f"you started {'reading' if read else 'watching'} {title}"
+        return f"you {'read' if read else 'watched'} {title}"
 
     def _title_similarity(self, row: int, rows: torch.Tensor) -> torch.Tensor:
         """Title similarity of ``row`` to each of ``rows`` (0 unless among its neighbours)."""
@@ -310,32 +374,40 @@ class Recommender:
         match = catalogue.title_neighbours[row].unsqueeze(0) == rows.unsqueeze(1)
         return (match * catalogue.title_similarity[row]).sum(1)
 
-    def _labels(self, row: int) -> set[str]:
-        """Genres and (clearly present) tags of a title."""
+    def _nameable_tags(self, row: int, allow_adult: bool) -> torch.Tensor:
+        """Tag columns a reason may name for this title: clearly present, not a spoiler for
+        it, and not adult unless ``allow_adult``."""
         catalogue = self.catalogue
-        genres = {g for g, v in zip(GENRES, catalogue.genres[row].tolist(), strict=True) if v}
-        tags = {
-            t
-            for t, v in zip(catalogue.tag_names, catalogue.tags[row].tolist(), strict=True)
-            if v >= TAG_PRESENT
-        }
-        return genres | tags
+        ok = (catalogue.tags[row] >= TAG_PRESENT) & ~catalogue.spoiler_tags[row]
+        if not allow_adult:
+            ok &= ~catalogue.adult_tags
+        return ok
 
-    def _liked_label(self, ctx: UserContext, row: int) -> str | None:
-        """The title's genre or tag the user leans to most, if the user leans to any."""
+    def _nameable_genres(self, row: int, allow_adult: bool) -> list[int]:
+        """Genre columns of this title a reason may name."""
+        return [
+            c
+            for c, genre in enumerate(GENRES)
+            if self.catalogue.genres[row, c] and (allow_adult or genre != ADULT_GENRE)
+        ]
+
+    def _labels(self, row: int, allow_adult: bool) -> set[str]:
+        """Names of the genres and tags a reason may name for this title."""
+        names = self.catalogue.tag_names
+        tags = self._nameable_tags(row, allow_adult).nonzero().flatten().tolist()
+        return {GENRES[c] for c in self._nameable_genres(row, allow_adult)} | {
+            names[c] for c in tags
+        }
+
+    def _liked_label(self, ctx: UserContext, row: int, allow_adult: bool) -> str | None:
+        """The nameable genre or tag of the title the user leans to most, if any."""
         catalogue = self.catalogue
         options = [
-            (float(ctx.genre_lift[c]), g) for c, g in enumerate(GENRES) if catalogue.genres[row, c]
+            (float(ctx.genre_lift[c]), GENRES[c]) for c in self._nameable_genres(row, allow_adult)
         ]
         options += [
-            (float(ctx.tag_lift[c]) * float(catalogue.tags[row, c]), t)
-            for c, t in enumerate(catalogue.tag_names)
-            if catalogue.tags[row, c] >= TAG_PRESENT
+            (float(ctx.tag_lift[c]) * float(catalogue.tags[row, c]), catalogue.tag_names[c])
+            for c in self._nameable_tags(row, allow_adult).nonzero().flatten().tolist()
         ]
         best = max(options, default=None)
         return best[1] if best and best[0] > 0 else None
-
-
-def _standardise(values: torch.Tensor) -> torch.Tensor:
-    std = values.std() if values.numel() > 1 else torch.tensor(0.0)
-    return (values - values.mean()) / std if float(std) > 1e-9 else values - values.mean()

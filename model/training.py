@@ -62,7 +62,32 @@ def split_lists(
     seed: int,
     ease_lambda: float,
 ) -> Split:
-    """Hold out targets per user and fit the collaborative model on what remains."""
+    """Hold out targets per user and fit the collaborative model on what remains.
+
+    Users with at least ``config.min_entries`` entries, one of them scored, give targets. When
+    that leaves fewer than two users with a liked target (a young bot: a handful of short
+    lists), every user with a scored entry gives targets, so that there is something to learn
+    from and at least one user to validate on. Whenever two or more users have a liked target,
+    at least one of them is a validation user.
+    """
+    split = _split(profiles, n_items, config, seed, ease_lambda, config.min_entries)
+    if len(_liked_target_users(split.targets)) < 2 and config.min_entries > 1:
+        split = _split(profiles, n_items, config, seed, ease_lambda, 1)
+    return split
+
+
+def _liked_target_users(targets: Mapping[str, Profile]) -> list[str]:
+    return sorted(u for u, t in targets.items() if bool((t.scores >= LIKED_SCORE).any()))
+
+
+def _split(
+    profiles: Mapping[str, Profile],
+    n_items: int,
+    config: TrainingConfig,
+    seed: int,
+    ease_lambda: float,
+    min_entries: int,
+) -> Split:
     generator = torch.Generator().manual_seed(seed)
     sides: dict[str, Profile] = {}
     targets: dict[str, Profile] = {}
@@ -70,7 +95,7 @@ def split_lists(
         profile = profiles[user]
         # Like the benchmark's test split, only scored entries become targets.
         rated = profile.scores > 0
-        if len(profile) < config.min_entries or not bool(rated.any()):
+        if len(profile) < min_entries or not bool(rated.any()):
             sides[user] = profile
             continue
         candidates = rated.nonzero().flatten()
@@ -80,9 +105,11 @@ def split_lists(
         is_target[chosen] = True
         sides[user] = profile.subset(~is_target)
         targets[user] = profile.subset(is_target)
-    users = sorted(u for u, t in targets.items() if bool((t.scores >= LIKED_SCORE).any()))
+    users = _liked_target_users(targets)
     order = torch.randperm(len(users), generator=generator).tolist()
     n_validation = round(config.validation_users * len(users))
+    if len(users) >= 2:  # one to compare old and new nets on, one left to learn from
+        n_validation = min(max(n_validation, 1), len(users) - 1)
     validation = frozenset(users[i] for i in order[:n_validation])
     collab = fit_collab(list(sides.values()), n_items, ease_lambda)
     return Split(sides, targets, validation, collab)

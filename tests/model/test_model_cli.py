@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from benchmarks import bench_growth
 from model import evaluate, recommend_batch
 
 
@@ -49,3 +50,19 @@ def test_recommend_batch_writes_k_new_titles_per_train_user(bench_dir, tmp_path)
     for row in rows:
         listed = {e["mediaId"] for e in train[row["user"]]}
         assert len(row["items"]) == 3 and not set(row["items"]) & listed
+
+
+def test_bench_growth_prints_default_cold_and_ease_per_size(bench_dir, capsys):
+    """bench_growth prints one column per size (the last = every list) for the three rows, and
+    a JSON line whose figures are NDCG values over the same users."""
+    directory, train = bench_dir
+    bench_growth.main([str(directory), "--users", "12", "--sizes", "10,all"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    header = next(line for line in lines if line.startswith("lists seen"))
+    assert header.split()[2:] == ["10", str(len(train))]
+    for name in ("default", "cold", "EASE"):
+        assert len(next(line for line in lines if line.startswith(name + " ")).split()) == 3
+    summary = json.loads(lines[-1])
+    assert summary["users"] == 12 and [c["lists"] for c in summary["sizes"]] == [10, len(train)]
+    for column in summary["sizes"]:
+        assert all(0.0 <= column[key] <= 1.0 for key in ("default", "cold", "ease"))

@@ -29,7 +29,7 @@ def test_cold_start_lifts_the_franchise_and_explains_it(catalogue):
     entries = [{"mediaId": 21, "score": 10, "status": "COMPLETED"}]
     top = Recommender(catalogue).recommend(entries, k=3)
     sequel = [p for p in top if p.media_id == 22]
-    assert sequel and sequel[0].reason.startswith("because you rated Comet2 Mecha 10")
+    assert sequel and sequel[0].reason.startswith("Because you rated Comet2 Mecha 10/10")
     assert all(0.0 <= p.score <= 10.0 for p in top)
 
 
