@@ -40,6 +40,8 @@ class Settings:
     build_catalogue: bool = True
     recommend_cooldown_seconds: float = 10.0
     repeat_chance: float = 0.05
+    training_timeout_minutes: float = 15.0
+    auto_train: bool = True
 
     @property
     def database_path(self) -> Path:
@@ -91,6 +93,8 @@ def load_settings(
         build_catalogue=_flag(env, "BUILD_CATALOGUE", True),
         recommend_cooldown_seconds=_number(env, "RECOMMEND_COOLDOWN_SECONDS", 10.0, 0, 3600),
         repeat_chance=_number(env, "REPEAT_CHANCE", 0.05, 0, 1),
+        training_timeout_minutes=_number(env, "TRAINING_TIMEOUT_MINUTES", 15.0, 0.05, 24 * 60),
+        auto_train=_flag(env, "AUTO_TRAIN", True),
     )
 
 

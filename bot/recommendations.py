@@ -10,7 +10,9 @@ checkpoint is on disk.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import math
 import multiprocessing
 import random
 import time
@@ -24,7 +26,7 @@ from bot.config import Settings
 from bot.errors import UserFacingError
 from bot.media_store import MediaStore
 from bot.storage import Database
-from bot.training_job import start_child
+from bot.training_job import TrainingResult, load_training_data, start_child
 from bot.user_lists import UserListService
 from model import PreferencesError, Recommender, load_latest, parse_preferences
 
@@ -39,6 +41,13 @@ REFRESH_MIN_INTERVAL_S = 120.0
 # While the catalogue arrives, rebuild when it has grown by half since the last build: the first
 # titles serve at once, and a 5,000-title build costs a handful of rebuilds, not one per batch.
 REBUILD_AFTER_CATALOGUE_GROWTH = 1.5
+# Automatic training: when the stored lists and ratings of a type grew by a quarter, or by 50,
+# since the last training, and at most this often.
+AUTO_TRAIN_GROWTH = 0.25
+AUTO_TRAIN_GROWTH_LISTS = 50
+AUTO_TRAIN_MIN_INTERVAL_S = 3 * 3600.0
+AUTO_TRAIN_CHECK_EVERY_S = 600.0
+TRAINED_ON_KEY = "trained_on:"  # meta key + media type -> JSON {"at", "lists", "ratings"}
 # How far a model build has got, for the "warming up" sentence.
 STAGE_DONE = {"waiting": 0.0, "reading": 0.1, "building": 0.4, "ready": 1.0}
 
@@ -53,36 +62,33 @@ class RecommendationResult:
 @dataclass(frozen=True, slots=True)
 class TrainingReport:
     media_type: str
-    samples: int
-    final_loss: float
-    metric_before: float
-    metric_after: float
+    result: TrainingResult
     seconds: float
-    version: int
 
     def summary(self) -> str:
-        return (
-            f"Trained the {self.media_type} model on {self.samples:,} samples in "
-            f"{self.seconds:.1f} s: final loss {self.final_loss:.4f}; held-out NDCG@10 "
-            f"{self.metric_before:.4f} before, {self.metric_after:.4f} after. "
-            f"Now serving model version {self.version}."
+        """What the owner reads when training ends."""
+        r = self.result
+        kind = self.media_type.lower()
+        head = (
+            f"Trained a new {kind} net on {r.samples:,} samples ({r.lists:,} lists, "
+            f"{r.ratings:,} ratings) in {self.seconds:.1f} s; final loss {r.final_loss:.4f}."
         )
+        if math.isnan(r.ndcg_before) or math.isnan(r.ndcg_after):
+            return (
+                f"{head} Too few people have held-out ratings to tell whether it is better, "
+                f"so {_serving_name(r.version)} stays."
+            )
+        figures = f"held-out NDCG@10 {r.ndcg_before:.4f} before, {r.ndcg_after:.4f} after"
+        if r.improved:
+            return f"{head} It ranks better ({figures}). Now serving model version {r.version}."
+        return f"{head} It does not rank better ({figures}), so {_serving_name(r.version)} stays."
 
 
 ProgressCallback = Callable[[str], Awaitable[None]]
 
 
-async def load_training_data(
-    db: Database, media: MediaStore, media_type: str
-) -> tuple[list[dict], dict[str, list[dict]], list[tuple[str, int, int]]]:
-    """The catalogue, every stored AniList list and every button rating of one type."""
-    catalogue = await media.catalogue(media_type)
-    lists = await media.all_lists(media_type)
-    feedback = [
-        (f"discord:{user_id}", media_id, rating)
-        for user_id, _name, media_id, rating in await db.all_feedback(media_type)
-    ]
-    return catalogue, lists, feedback
+def _serving_name(version: int) -> str:
+    return f"model version {version}" if version else "the untrained model"
 
 
 @dataclass(slots=True)
@@ -137,6 +143,7 @@ class RecommendationService:
         self.catalogue_status: Callable[[str], CatalogueStatus | None] = lambda _type: None
         self._training = asyncio.Lock()
         self._trainer: multiprocessing.Process | None = None
+        self._auto_trainer: asyncio.Task | None = None
         self._rng = random.Random()
         # Model builds take seconds of CPU: one at a time, on a pool of their own that close()
         # abandons rather than waits for (asyncio.run would wait for the default pool).
@@ -160,6 +167,8 @@ class RecommendationService:
         checkpoints); until a type's first build ends, its requests get WarmingUp."""
         for media_type in MEDIA_TYPES:
             self.request_rebuild(media_type)
+        if self.settings.auto_train:
+            self._auto_trainer = asyncio.create_task(self._train_automatically())
 
     async def wait_idle(self) -> None:
         """Until no rebuild is running or asked for."""
@@ -170,6 +179,8 @@ class RecommendationService:
         if self._trainer is not None and self._trainer.is_alive():
             self._trainer.terminate()
         tasks = [s.rebuild for s in self._states.values() if s.rebuild is not None]
+        if self._auto_trainer is not None:
+            tasks.append(self._auto_trainer)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -332,51 +343,109 @@ class RecommendationService:
     # -- training ----------------------------------------------------------------------------
 
     async def autotrain(self, media_type: str, progress: ProgressCallback) -> TrainingReport:
+        """Train in the child process and install the new net if it ranks better.
+
+        Raises UserFacingError when another training runs, when nothing is stored to learn
+        from, or when the child outlives TRAINING_TIMEOUT_MINUTES (it is then killed). The
+        serving model is untouched unless the new net scored better on held-out users.
+        """
         if self._training.locked():
             raise UserFacingError("A training run is already going; wait for it to finish.")
         async with self._training:
             started = time.monotonic()
             await progress("starting")
             result = await self._train_in_child(media_type, progress)
-            if not result.get("samples"):
-                raise UserFacingError("There are no stored lists or ratings to train on yet.")
-            model = self._ready_model(media_type)
-            models_dir = self.settings.models_dir
-            # Install the new net into the model being served (collaborative state stays).
-            version = await asyncio.to_thread(load_latest, models_dir, media_type, model)
-            if version != result["version"]:
-                raise RuntimeError(f"checkpoint v{result['version']} did not load")
-            self._states[media_type].version = version
-            return TrainingReport(
-                media_type,
-                result["samples"],
-                result["final_loss"],
-                result["ndcg_before"],
-                result["ndcg_after"],
-                time.monotonic() - started,
-                version,
-            )
+            await self._record_training(media_type, result)
+            if not result.samples:
+                raise UserFacingError(
+                    "There is nothing to train on yet: I learn from the AniList lists people "
+                    "ask me about and from ratings given with the buttons."
+                )
+            if result.improved:
+                await self._install(media_type, result.version)
+            return TrainingReport(media_type, result, time.monotonic() - started)
 
-    async def _train_in_child(self, media_type: str, progress: ProgressCallback) -> dict:
+    async def _install(self, media_type: str, version: int) -> None:
+        """Load checkpoint `version` into the model serving `media_type`."""
+        state = self._states[media_type]
+        if state.model is None:  # not built yet: its first build loads the newest checkpoint
+            return
+        loop = asyncio.get_running_loop()
+        loaded = await loop.run_in_executor(
+            self._builder, load_latest, self.settings.models_dir, media_type, state.model
+        )
+        if loaded != version:
+            raise RuntimeError(f"checkpoint v{version} did not load (got {loaded})")
+        state.version = version
+
+    async def _record_training(self, media_type: str, result: TrainingResult) -> None:
+        record = {"at": time.time(), "lists": result.lists, "ratings": result.ratings}
+        await self.db.set_meta(TRAINED_ON_KEY + media_type, json.dumps(record))
+
+    async def train_if_due(self, media_type: str) -> TrainingReport | None:
+        """Train automatically when the stored lists and ratings grew enough since the last
+        training (by AUTO_TRAIN_GROWTH or AUTO_TRAIN_GROWTH_LISTS, at most once every
+        AUTO_TRAIN_MIN_INTERVAL_S). Same rules as /autotrain; None when not due or busy."""
+        if self._training.locked():
+            return None
+        last = json.loads(await self.db.get_meta(TRAINED_ON_KEY + media_type) or "{}")
+        if time.time() - last.get("at", 0.0) < AUTO_TRAIN_MIN_INTERVAL_S:
+            return None
+        before = last.get("lists", 0) + last.get("ratings", 0)
+        now = await self.media.list_count(media_type) + await self.db.feedback_count(media_type)
+        grown = now - before
+        if grown <= 0 or (grown < AUTO_TRAIN_GROWTH_LISTS and grown < AUTO_TRAIN_GROWTH * before):
+            return None
+
+        async def progress(_line: str) -> None:
+            return None
+
+        try:
+            report = await self.autotrain(media_type, progress)
+        except UserFacingError as error:
+            log.info("automatic %s training: %s", media_type, error.user_message)
+            return None
+        log.info("automatic training: %s", report.summary())
+        return report
+
+    async def _train_automatically(self) -> None:
+        """The loop behind automatic training; a failure is logged and the loop goes on."""
+        while True:
+            await asyncio.sleep(AUTO_TRAIN_CHECK_EVERY_S)
+            for media_type in MEDIA_TYPES:
+                try:
+                    await self.train_if_due(media_type)
+                except Exception:
+                    log.exception("automatic %s training failed; the model stays", media_type)
+
+    async def _train_in_child(self, media_type: str, progress: ProgressCallback) -> TrainingResult:
         process, conn = start_child(
             self.settings.database_path, self.settings.models_dir, media_type, seed=0
         )
         self._trainer = process
+        minutes = self.settings.training_timeout_minutes
         try:
-            while True:
-                try:
-                    kind, payload = await asyncio.to_thread(conn.recv)
-                except EOFError:
-                    raise RuntimeError("the training process died") from None
-                if kind == "progress":
-                    await progress(payload)
-                elif kind == "done":
-                    return payload
-                else:
-                    raise RuntimeError(f"training failed in its process:\n{payload}")
+            async with asyncio.timeout(minutes * 60):
+                while True:
+                    try:
+                        kind, payload = await asyncio.to_thread(conn.recv)
+                    except EOFError:
+                        raise RuntimeError("the training process died") from None
+                    if kind == "progress":
+                        await progress(payload)
+                    elif kind == "done":
+                        return payload
+                    else:
+                        raise RuntimeError(f"training failed in its process:\n{payload}")
+        except TimeoutError:
+            raise UserFacingError(
+                f"Training took longer than {minutes:g} minutes, so I stopped it; the serving "
+                "model stays, and /autotrain can run again."
+            ) from None
         finally:
-            conn.close()
             if process.is_alive():
                 process.terminate()
+            # Terminating closes the child's end, so a recv still waiting in its thread ends.
             await asyncio.to_thread(process.join, 10)
+            conn.close()
             self._trainer = None

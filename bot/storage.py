@@ -217,6 +217,13 @@ class Database:
         ) as cur:
             return {row["media_id"]: row["rating"] async for row in cur}
 
+    async def feedback_count(self, media_type: str) -> int:
+        async with self.conn.execute(
+            "SELECT COUNT(*) FROM feedback WHERE media_type = ?", (media_type,)
+        ) as cur:
+            (count,) = await cur.fetchone()
+        return count
+
     async def all_feedback(self, media_type: str) -> list[tuple[int, str | None, int, int]]:
         """Every rating of one type as (discord_user_id, anilist_username, media_id, rating)."""
         async with self.conn.execute(

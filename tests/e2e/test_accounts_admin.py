@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import sys
+import time
 
 from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
 
@@ -62,30 +64,91 @@ async def test_autotrain_is_refused_to_non_owners(ready_bot, emulator):
     assert ready_bot.recommendations.model_version("ANIME") == 0
 
 
+async def store_taste_groups(bot, users: int = 60, groups: int = 3, per_group: int = 40) -> None:
+    """Lists with a taste a net can learn: each user rates titles of their own group highly.
+    (The fake AniList's users pick titles at random, which no model can learn from.)"""
+    rng = random.Random(4)
+    catalogue = [m["id"] for m in await bot.media_store.catalogue("ANIME")]
+    clusters = [catalogue[g * per_group : (g + 1) * per_group] for g in range(groups)]
+    for number in range(users):
+        chosen = rng.sample(clusters[number % groups], 20)
+        entries = [
+            {"mediaId": media_id, "status": "COMPLETED", "score": float(rng.randint(8, 10))}
+            for media_id in chosen
+        ]
+        await bot.media_store.save_user_list(
+            f"taste{number:02d}", "ANIME", entries, [], time.time()
+        )
+
+
 async def test_autotrain_by_owner_reports_progress_and_swaps_model(
     ready_bot, emulator, harness, monkeypatch
 ):
-    """The owner sees progress (epoch and loss), then samples, loss, metric before/after,
-    time and version; a restart serves the new checkpoint."""
+    """On lists with a learnable taste the owner sees progress (epoch and loss), then samples,
+    loss, metric before/after, time and version; a restart serves the new checkpoint."""
     # discord.py loads cogs outside the package namespace; reach the loaded module itself.
     monkeypatch.setattr(sys.modules["cogs.admin"], "PROGRESS_EVERY_S", 0.01)
-    for number in range(1, 31):
-        await ready_bot.user_lists.get_list(f"user{number:02d}", "ANIME")
-    await ready_bot.user_lists.get_list("Alice", "ANIME")
-    await ready_bot.user_lists.get_list("Bob", "ANIME")
+    await store_taste_groups(ready_bot)
     record = await emulator.invoke("autotrain", user="owner")
-    final = await record.wait_message(lambda m: "Now serving" in m["content"], timeout=120)
+    final = await record.wait_message(lambda m: "Trained a new" in m["content"], timeout=120)
     assert final["flags"] & FLAG_EPHEMERAL
     assert "loss" in final["content"] and "NDCG@10" in final["content"]
-    assert "version 1" in final["content"]
+    assert "Now serving model version 1" in final["content"], final["content"]
     shown = [e.data["content"] for e in emulator.events_of("message_update")]
     assert any(c.startswith("Training ANIME: epoch") and "loss" in c for c in shown), shown
     assert ready_bot.recommendations.model_version("ANIME") == 1
+    assert ready_bot.recommendations.serving_model("ANIME").trained
     assert list((harness.data_dir / "models").glob("anime-v1.pt"))
     # A restart serves the trained checkpoint.
     bot = await harness.restart()
     await bot.recommendations.wait_idle()
     assert bot.recommendations.model_version("ANIME") == 1
+
+
+async def test_autotrain_on_four_lists_reports_figures_and_keeps_a_net_that_is_not_better(
+    ready_bot, emulator, harness
+):
+    """Four AniList lists and one rating: a loss and before/after figures, never an error id.
+    The fake's lists are random, so the new net ranks no better and is not installed."""
+    for name in ("Alice", "Bob", "user01", "user02"):
+        await ready_bot.user_lists.get_list(name, "ANIME")
+    message = await emulator.invoke("recommend", {"username": "Alice", "count": 1})
+    shown = await message.wait_message(timeout=20)
+    click = await emulator.click(shown, buttons(shown)[7]["custom_id"], user="alice")
+    await click.wait_message()
+    record = await emulator.invoke("autotrain", user="owner")
+    final = await record.wait_message(lambda m: "Trained a new" in m["content"], timeout=120)
+    assert "error id" not in final["content"]
+    assert "4 lists, 1 ratings" in final["content"] and "final loss" in final["content"]
+    assert "before" in final["content"] and "after" in final["content"]
+    assert final["content"].endswith("so the untrained model stays."), final["content"]
+    assert ready_bot.recommendations.model_version("ANIME") == 0
+    assert not ready_bot.recommendations.serving_model("ANIME").trained
+    assert not list((harness.data_dir / "models").glob("anime-v*.pt"))
+
+
+async def test_autotrain_with_nothing_stored_says_so(ready_bot, emulator):
+    """No list, no rating: one sentence, no error id."""
+    record = await emulator.invoke("autotrain", user="owner")
+    reply = await record.wait_message(lambda m: "nothing to train on" in m["content"], timeout=60)
+    assert reply["flags"] & FLAG_EPHEMERAL and "error id" not in reply["content"]
+
+
+async def test_training_past_its_time_limit_is_stopped_and_can_run_again(
+    ready_bot, emulator, harness
+):
+    """TRAINING_TIMEOUT_MINUTES=0.05 (3 s): the child is killed, the owner is told, and the next
+    /autotrain runs."""
+    bot = await harness.restart(TRAINING_TIMEOUT_MINUTES="0.05")
+    await bot.recommendations.wait_idle()
+    await store_taste_groups(bot, users=300)
+    record = await emulator.invoke("autotrain", user="owner")
+    reply = await record.wait_message(lambda m: "longer than" in m["content"], timeout=60)
+    assert "serving model stays" in reply["content"]
+    assert not bot.recommendations.training_in_progress
+    assert bot.recommendations._trainer is None
+    again = await emulator.invoke("autotrain", user="owner")
+    assert "already" not in (await again.wait_message(timeout=30))["content"]
 
 
 async def test_second_autotrain_while_one_runs_is_told_so(ready_bot, emulator):
@@ -99,8 +162,7 @@ async def test_second_autotrain_while_one_runs_is_told_so(ready_bot, emulator):
 async def test_failed_training_keeps_the_old_model_serving(ready_bot, emulator, harness):
     """If training fails (here: the checkpoint cannot be written, because a file stands where
     the models folder should be), the owner is told and the serving model keeps serving."""
-    for number in range(1, 11):
-        await ready_bot.user_lists.get_list(f"user{number:02d}", "ANIME")
+    await store_taste_groups(ready_bot)  # a net that ranks better, so it is saved
     serving = ready_bot.recommendations.serving_model("ANIME")
     (harness.data_dir / "models").write_text("not a folder")
     record = await emulator.invoke("autotrain", user="owner")
@@ -111,3 +173,15 @@ async def test_failed_training_keeps_the_old_model_serving(ready_bot, emulator, 
     assert not ready_bot.recommendations.training_in_progress
     rec = await emulator.invoke("recommend", {"username": "Alice", "count": 1})
     assert (await rec.wait_message(timeout=20))["embeds"]
+
+
+async def test_the_bot_trains_by_itself_once_enough_new_lists_arrived(ready_bot):
+    """60 new lists since the last training (none): automatic training runs, by the same rules
+    as /autotrain, and is not due again right after."""
+    service = ready_bot.recommendations
+    await store_taste_groups(ready_bot)
+    report = await service.train_if_due("ANIME")
+    assert report is not None and report.result.improved
+    assert service.model_version("ANIME") == 1
+    assert await service.train_if_due("ANIME") is None
+    assert await service.train_if_due("MANGA") is None  # nothing stored for manga

@@ -44,7 +44,7 @@ async def test_recommend_shows_rich_pages_with_rating_buttons(ready_bot, emulato
     assert embed["thumbnail"]["url"] and embed["color"]
     names = [f["name"] for f in embed["fields"]]
     assert {"Predicted for you", "AniList mean", "Format", "Year", "Genres"} <= set(names)
-    assert embed["description"].startswith("because")
+    assert embed["description"].startswith("Because")
     labels = [b["label"] for b in buttons(message)]
     assert labels[:11] == [str(n) for n in range(11)]
     assert {"◀", "▶"} <= set(labels)
