@@ -110,12 +110,21 @@ class Anime8Bot(commands.Bot):
             await self.recommendations.refresh(media_type)
 
     async def _resolve_owners(self) -> None:
-        """Fix the owner set once, so owner checks never wait on an API call."""
+        """Fix the owner set once, so owner checks never wait on an API call.
+
+        Of a team, as in discord.py's Bot.is_owner, only admins and developers count, and only
+        once they accepted the invitation: read-only members and pending invitees are not owners.
+        """
         if self.owner_ids:
             return
         app = await self.application_info()
         if app.team:
-            self.owner_ids = {m.id for m in app.team.members}
+            self.owner_ids = {
+                m.id
+                for m in app.team.members
+                if m.role in (discord.TeamMemberRole.admin, discord.TeamMemberRole.developer)
+                and m.membership_state is discord.TeamMembershipState.accepted
+            }
         else:
             self.owner_ids = {app.owner.id}
 
