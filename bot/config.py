@@ -40,6 +40,7 @@ class Settings:
     build_catalogue: bool = True
     recommend_cooldown_seconds: float = 10.0
     repeat_chance: float = 0.05
+    list_retention_days: float = 90.0
 
     @property
     def database_path(self) -> Path:
@@ -91,6 +92,7 @@ def load_settings(
         build_catalogue=_flag(env, "BUILD_CATALOGUE", True),
         recommend_cooldown_seconds=_number(env, "RECOMMEND_COOLDOWN_SECONDS", 10.0, 0, 3600),
         repeat_chance=_number(env, "REPEAT_CHANCE", 0.05, 0, 1),
+        list_retention_days=_number(env, "LIST_RETENTION_DAYS", 90.0, 1, 3650),
     )
 
 

@@ -20,6 +20,7 @@ from bot.error_handler import Anime8CommandTree
 from bot.media_store import MediaStore
 from bot.rate_limit import RateLimiter
 from bot.recommendations import RecommendationService
+from bot.retention import Pruner
 from bot.storage import Database
 from bot.user_lists import UserListService
 
@@ -82,6 +83,8 @@ class Anime8Bot(commands.Bot):
             settings, self.db, self.media_store, self.user_lists
         )
         await self.recommendations.rebuild_all()
+        self.pruner = Pruner(self)
+        self.pruner.start()
         if settings.build_catalogue:
             self.catalogue_task = asyncio.create_task(self._build_catalogue(), name="catalogue")
         await self._resolve_owners()
@@ -157,6 +160,8 @@ class Anime8Bot(commands.Bot):
 
     async def close(self) -> None:
         await super().close()
+        if pruner := getattr(self, "pruner", None):
+            pruner.stop()
         if self.catalogue_task is not None:
             self.catalogue_task.cancel()
             await asyncio.gather(self.catalogue_task, return_exceptions=True)

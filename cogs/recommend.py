@@ -73,6 +73,8 @@ class Recommend(commands.Cog):
         count: app_commands.Range[int, 1, MAX_COUNT] = 5,
     ) -> None:
         user_id = interaction.user.id
+        # Taken first: a /forget that finishes while this runs must find nothing written after.
+        guard = self.bot.db.guard(user_id)
         self._check_cooldown(user_id)
         check_options(count, preferences)
         service = self.bot.recommendations
@@ -99,9 +101,10 @@ class Recommend(commands.Cog):
                 preferences=preferences,
                 count=count,
                 allow_adult=allow_adult,
+                guard=guard,
             )
             await self.bot.db.save_recommendation_message(
-                interaction.id, user_id, type, result.picks
+                interaction.id, user_id, type, result.picks, guard
             )
             embed, view = render_page(
                 user_id, result.picks, result.media, 0, allow_adult=allow_adult
