@@ -12,6 +12,7 @@ import discord
 
 from bot.config import ConfigError, load_settings
 from bot.core import Anime8Bot, serve
+from bot.storage import DatabaseTooNew
 
 
 def main() -> int:
@@ -30,6 +31,9 @@ def main() -> int:
             "Developer Portal (Bot > Reset Token) into .env.",
             file=sys.stderr,
         )
+        return 2
+    except DatabaseTooNew as error:
+        print(f"anime8: {error}", file=sys.stderr)
         return 2
     if any(
         t.is_alive() and not t.daemon

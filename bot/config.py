@@ -42,6 +42,7 @@ class Settings:
     repeat_chance: float = 0.05
     training_timeout_minutes: float = 15.0
     auto_train: bool = True
+    list_retention_days: float = 90.0
 
     @property
     def database_path(self) -> Path:
@@ -95,6 +96,7 @@ def load_settings(
         repeat_chance=_number(env, "REPEAT_CHANCE", 0.05, 0, 1),
         training_timeout_minutes=_number(env, "TRAINING_TIMEOUT_MINUTES", 15.0, 0.05, 24 * 60),
         auto_train=_flag(env, "AUTO_TRAIN", True),
+        list_retention_days=_number(env, "LIST_RETENTION_DAYS", 90.0, 1, 3650),
     )
 
 

@@ -20,6 +20,7 @@ from bot.error_handler import Anime8CommandTree
 from bot.media_store import MediaStore
 from bot.rate_limit import RateLimiter
 from bot.recommendations import RecommendationService
+from bot.retention import Pruner
 from bot.storage import Database
 from bot.user_lists import UserListService
 
@@ -85,6 +86,8 @@ class Anime8Bot(commands.Bot):
         # Nothing here waits for AniList or for a model build: the bot logs in at once, and
         # commands say "warming up" until the background builds are done.
         self.recommendations.start()
+        self.pruner = Pruner(self)
+        self.pruner.start()
         if settings.build_catalogue:
             builder = CatalogueBuilder(
                 self.anilist,
@@ -106,12 +109,21 @@ class Anime8Bot(commands.Bot):
         await self.sync_commands_if_changed()
 
     async def _resolve_owners(self) -> None:
-        """Fix the owner set once, so owner checks never wait on an API call."""
+        """Fix the owner set once, so owner checks never wait on an API call.
+
+        Of a team, as in discord.py's Bot.is_owner, only admins and developers count, and only
+        once they accepted the invitation: read-only members and pending invitees are not owners.
+        """
         if self.owner_ids:
             return
         app = await self.application_info()
         if app.team:
-            self.owner_ids = {m.id for m in app.team.members}
+            self.owner_ids = {
+                m.id
+                for m in app.team.members
+                if m.role in (discord.TeamMemberRole.admin, discord.TeamMemberRole.developer)
+                and m.membership_state is discord.TeamMembershipState.accepted
+            }
         else:
             self.owner_ids = {app.owner.id}
 
@@ -157,6 +169,8 @@ class Anime8Bot(commands.Bot):
 
     async def close(self) -> None:
         await super().close()
+        if pruner := getattr(self, "pruner", None):
+            pruner.stop()
         if self.catalogue is not None:
             await self.catalogue.stop()
         if service := getattr(self, "recommendations", None):

@@ -8,8 +8,9 @@ API (all on `Database.conn`; media dicts are AniList's JSON as fetched):
     await all_lists(media_type) -> dict[str, list[dict]]
         Every stored list, expired ones too (training data): username -> entries
         {"mediaId": int, "score": float 0-10 (0 = unscored), "status": str}.
-    await save_user_list(username, media_type, entries, media, fetched_at)
+    await save_user_list(username, media_type, entries, media, fetched_at, guard=None)
     await load_user_list(username, media_type) -> StoredList | None
+    await touch_user_list(username, media_type, used_at)
     await delete_user_list(username, media_type)
     await catalogue_build(media_type) -> CatalogueBuild | None
     await start_catalogue_build(media_type, target, started_at) -> CatalogueBuild
@@ -28,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.storage import Database
+from bot.storage import Database, WriteGuard
 
 # SQLite allows 32,766 host parameters; keep well under it.
 IDS_PER_QUERY = 900
@@ -54,6 +55,7 @@ class CatalogueBuild:
 
 class MediaStore:
     def __init__(self, db: Database) -> None:
+        self._db = db
         self._conn = db.conn
         self._transaction = db.transaction
 
@@ -123,13 +125,18 @@ class MediaStore:
         entries: Iterable[Mapping[str, Any]],
         media: Iterable[Mapping[str, Any]],
         fetched_at: float,
+        guard: WriteGuard | None = None,
     ) -> None:
-        """Replace the stored list (the username's casing too) and store its titles."""
+        """Replace the stored list (the username's casing too) and store its titles.
+
+        Fetching counts as using the list (its retention starts again). Raises UserForgotten,
+        storing nothing, when /forget erased `guard` meanwhile."""
         rows = [
             (username, media_type, e["mediaId"], e["status"], e["score"], e.get("progress"))
             for e in entries
         ]
         async with self._transaction():
+            self._db.check_guard(guard)
             await self._upsert_media(media, in_catalogue=False, now=fetched_at)
             # Deleting the list row drops its entries too (ON DELETE CASCADE).
             await self._conn.execute(
@@ -137,8 +144,9 @@ class MediaStore:
                 (username, media_type),
             )
             await self._conn.execute(
-                "INSERT INTO anilist_lists (username, media_type, fetched_at) VALUES (?, ?, ?)",
-                (username, media_type, fetched_at),
+                "INSERT INTO anilist_lists (username, media_type, fetched_at, used_at)"
+                " VALUES (?, ?, ?, ?)",
+                (username, media_type, fetched_at, fetched_at),
             )
             await self._conn.executemany(
                 "INSERT INTO anilist_list_entries"
@@ -170,6 +178,14 @@ class MediaStore:
                 async for row in cur
             ]
         return StoredList(head["username"], media_type, head["fetched_at"], entries)
+
+    async def touch_user_list(self, username: str, media_type: str, used_at: float) -> None:
+        """Note that a request used the stored list: its retention counts from `used_at`."""
+        async with self._transaction():
+            await self._conn.execute(
+                "UPDATE anilist_lists SET used_at = ? WHERE username = ? AND media_type = ?",
+                (used_at, username, media_type),
+            )
 
     async def delete_user_list(self, username: str, media_type: str) -> None:
         async with self._transaction():

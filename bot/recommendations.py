@@ -25,7 +25,7 @@ from bot.catalogue import CatalogueStatus
 from bot.config import Settings
 from bot.errors import UserFacingError
 from bot.media_store import MediaStore
-from bot.storage import Database
+from bot.storage import Database, WriteGuard
 from bot.training_job import TrainingResult, load_training_data, start_child
 from bot.user_lists import UserListService
 from model import PreferencesError, Recommender, load_latest, parse_preferences
@@ -289,11 +289,16 @@ class RecommendationService:
         preferences: str | None,
         count: int,
         allow_adult: bool,
+        guard: WriteGuard | None = None,
     ) -> RecommendationResult:
+        """Pick titles; `guard` (taken when the request began) keeps a /forget that runs
+        meanwhile from being undone by this request's writes (they raise UserForgotten)."""
         entries: list[dict] = []
         canonical = None
         if username:
-            user_list = await self.lists.get_list(username, media_type, deadline_s=LIST_DEADLINE_S)
+            user_list = await self.lists.get_list(
+                username, media_type, deadline_s=LIST_DEADLINE_S, guard=guard
+            )
             canonical = user_list.username
             entries = list(user_list.entries)
         # The user's own button ratings override what their AniList list says.
@@ -331,7 +336,7 @@ class RecommendationService:
             )
         media = await self.media.media_by_ids([p.media_id for p in picks])
         await self.db.log_recommendations(
-            discord_user_id, canonical, media_type, [p.media_id for p in picks]
+            discord_user_id, canonical, media_type, [p.media_id for p in picks], guard
         )
         await self._maybe_refresh(media_type)
         return RecommendationResult(

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.errors import UserFacingError
+
 # Each entry moves the schema from version i to i + 1. Append; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -101,7 +103,62 @@ MIGRATIONS: tuple[str, ...] = (
         created_at REAL NOT NULL
     );
     """,
+    # Retention: a cached list expires counted from the last time the bot used it, so record
+    # that; the indexes serve the periodic pruning and /forget.
+    """
+    ALTER TABLE anilist_lists ADD COLUMN used_at REAL NOT NULL DEFAULT 0;
+    UPDATE anilist_lists SET used_at = fetched_at;
+    CREATE INDEX anilist_lists_used ON anilist_lists (used_at);
+    CREATE INDEX recommendation_log_shown ON recommendation_log (shown_at);
+    CREATE INDEX recommendation_messages_created ON recommendation_messages (created_at);
+    CREATE INDEX recommendation_messages_requester ON recommendation_messages (requester_id);
+    """,
 )
+
+
+class DatabaseTooNew(Exception):
+    """The database was written by a newer Anime8; the message is one sentence for the operator."""
+
+
+class UserForgotten(UserFacingError):
+    """A request's write was refused because /forget erased its user (or list) meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your data was deleted while I was working on this, so I kept nothing; "
+            "run the command again if you like."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WriteGuard:
+    """How often /forget had erased each key (user or AniList username) when a request began.
+
+    Writes made on the request's behalf check, inside their own transaction, that the counts
+    are unchanged; /forget bumps them inside its transaction, so whichever order the two run
+    in, nothing the request writes outlives the /forget.
+    """
+
+    marks: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PruneCounts:
+    lists: int
+    list_entries: int
+    recommendation_log: int
+    recommendation_messages: int
+    media: int
+
+    @property
+    def total(self) -> int:
+        return (
+            self.lists
+            + self.list_entries
+            + self.recommendation_log
+            + self.recommendation_messages
+            + self.media
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +181,9 @@ class Database:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
         self._write_lock = asyncio.Lock()
+        # Erasures since start-up, by "user:<id>" / "name:<lower-case username>". In memory is
+        # enough: a request that was running when the process stopped cannot write any more.
+        self._erasures: dict[str, int] = {}
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -155,15 +215,26 @@ class Database:
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA busy_timeout = 5000")
         db = cls(conn)
-        await db._migrate()
+        try:
+            await db._migrate(path)
+        except BaseException:
+            await conn.close()
+            raise
         return db
 
     async def close(self) -> None:
         await self.conn.close()
 
-    async def _migrate(self) -> None:
+    async def _migrate(self, path: str | Path) -> None:
         async with self.conn.execute("PRAGMA user_version") as cur:
             (version,) = await cur.fetchone()
+        if version > len(MIGRATIONS):
+            # Running older code on it could misread or damage what the newer code wrote.
+            raise DatabaseTooNew(
+                f"The database {path} has schema version {version}, newer than this "
+                f"Anime8 understands ({len(MIGRATIONS)}); run the newer Anime8 or restore a "
+                "backup."
+            )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits first, so wrap the script and the version bump ourselves.
             await self.conn.executescript(
@@ -174,6 +245,33 @@ class Database:
         async with self.conn.execute("PRAGMA user_version") as cur:
             (version,) = await cur.fetchone()
         return version
+
+    # -- guarding writes against a concurrent /forget -------------------------------------
+
+    def guard(
+        self,
+        discord_user_id: int | None = None,
+        username: str | None = None,
+        *,
+        base: WriteGuard | None = None,
+    ) -> WriteGuard:
+        """A guard for writes on behalf of this user and/or AniList username, plus `base`'s."""
+        keys = [] if discord_user_id is None else [f"user:{discord_user_id}"]
+        if username is not None:
+            keys.append(f"name:{username.lower()}")
+        marks = dict(base.marks) if base is not None else {}
+        marks.update({key: self._erasures.get(key, 0) for key in keys if key not in marks})
+        return WriteGuard(tuple(marks.items()))
+
+    def check_guard(self, guard: WriteGuard | None) -> None:
+        """Raise UserForgotten when /forget erased a key of `guard` since it was made.
+
+        Call it inside the transaction of the write it protects."""
+        if guard is not None and any(self._erasures.get(k, 0) != n for k, n in guard.marks):
+            raise UserForgotten()
+
+    def _erased(self, key: str) -> None:
+        self._erasures[key] = self._erasures.get(key, 0) + 1
 
     # -- meta -------------------------------------------------------------------------------
 
@@ -267,10 +365,13 @@ class Database:
         anilist_username: str | None,
         media_type: str,
         media_ids: Iterable[int],
+        guard: WriteGuard | None = None,
     ) -> None:
+        """Record titles shown to a user; raises UserForgotten when `guard` was erased."""
         now = time.time()
         rows = [(discord_user_id, anilist_username, m, media_type, now) for m in media_ids]
         async with self.transaction() as conn:
+            self.check_guard(guard)
             await conn.executemany(
                 "INSERT INTO recommendation_log (discord_user_id, anilist_username, media_id,"
                 " media_type, shown_at) VALUES (?, ?, ?, ?, ?)",
@@ -288,14 +389,22 @@ class Database:
             return {row["media_id"] async for row in cur}
 
     async def save_recommendation_message(
-        self, interaction_id: int, requester_id: int, media_type: str, picks: list[dict]
+        self,
+        interaction_id: int,
+        requester_id: int,
+        media_type: str,
+        picks: list[dict],
+        guard: WriteGuard | None = None,
     ) -> None:
-        await self.write(
-            "INSERT OR REPLACE INTO recommendation_messages"
-            " (interaction_id, requester_id, media_type, picks, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (interaction_id, requester_id, media_type, json.dumps(picks), time.time()),
-        )
+        """Store a shown message's picks; raises UserForgotten when `guard` was erased."""
+        async with self.transaction() as conn:
+            self.check_guard(guard)
+            await conn.execute(
+                "INSERT OR REPLACE INTO recommendation_messages"
+                " (interaction_id, requester_id, media_type, picks, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (interaction_id, requester_id, media_type, json.dumps(picks), time.time()),
+            )
 
     async def recommendation_message(
         self, interaction_id: int
@@ -316,35 +425,87 @@ class Database:
     async def forget_user(self, discord_user_id: int) -> ForgetCounts:
         """Delete everything stored about one Discord user, in one transaction.
 
-        Their AniList lists go too when the user linked or rated under that username.
+        That is their ratings, link, history and stored messages, and the cached AniList list
+        of every username they linked, rated under or asked for, unless another person's link
+        still uses that list. Requests of theirs still running write nothing afterwards (see
+        WriteGuard).
         """
-        async with self.transaction():
-            async with self.conn.execute(
+        async with self.transaction() as conn:
+            async with conn.execute(
                 "SELECT anilist_username FROM linked_accounts WHERE discord_user_id = ?"
-                " UNION SELECT anilist_username FROM feedback"
-                " WHERE discord_user_id = ? AND anilist_username IS NOT NULL",
-                (discord_user_id, discord_user_id),
+                " UNION SELECT anilist_username FROM feedback WHERE discord_user_id = ?"
+                " UNION SELECT anilist_username FROM recommendation_log"
+                " WHERE discord_user_id = ?",
+                (discord_user_id,) * 3,
             ) as cur:
-                usernames = [row[0] async for row in cur]
+                names = {row[0].lower() for row in await cur.fetchall() if row[0]}
             list_rows = 0
-            for name in usernames:
-                # Entries go by cascade, which rowcount does not report: count them first.
-                async with self.conn.execute(
-                    "SELECT COUNT(*) FROM anilist_list_entries WHERE username = ?", (name,)
+            for name in sorted(names):
+                async with conn.execute(
+                    "SELECT 1 FROM linked_accounts WHERE discord_user_id != ?"
+                    " AND lower(anilist_username) = ?",
+                    (discord_user_id, name),
                 ) as cur:
-                    (entries,) = await cur.fetchone()
-                cur = await self.conn.execute(
-                    "DELETE FROM anilist_lists WHERE username = ?", (name,)
-                )
-                list_rows += entries + cur.rowcount
+                    if await cur.fetchone() is not None:
+                        continue  # someone else's link still serves from this list
+                list_rows += await self._delete_lists_of(conn, name)
+                self._erased(f"name:{name}")
             counts = []
             for table in ("feedback", "linked_accounts", "recommendation_log"):
-                cur = await self.conn.execute(
+                cur = await conn.execute(
                     f"DELETE FROM {table} WHERE discord_user_id = ?", (discord_user_id,)
                 )
                 counts.append(cur.rowcount)
-            cur = await self.conn.execute(
+            cur = await conn.execute(
                 "DELETE FROM recommendation_messages WHERE requester_id = ?", (discord_user_id,)
             )
             counts[-1] += cur.rowcount
+            self._erased(f"user:{discord_user_id}")
         return ForgetCounts(*counts, anilist_list_rows=list_rows)
+
+    @staticmethod
+    async def _delete_lists_of(conn: aiosqlite.Connection, username: str) -> int:
+        """Delete every cached list of `username`; returns list plus entry rows deleted."""
+        # Entries go by cascade, which rowcount does not report: count them first.
+        async with conn.execute(
+            "SELECT COUNT(*) FROM anilist_list_entries WHERE username = ?", (username,)
+        ) as cur:
+            (entries,) = await cur.fetchone()
+        cur = await conn.execute("DELETE FROM anilist_lists WHERE username = ?", (username,))
+        return entries + cur.rowcount
+
+    # -- retention --------------------------------------------------------------------------
+
+    async def prune_before(self, cutoff: float) -> PruneCounts:
+        """Delete what was last used before `cutoff` (a time.time() value), in one transaction.
+
+        Cached lists not used since then (and their entries: the training data they gave),
+        history shown before then, stored messages created before then, and titles kept only
+        for lists: out of the catalogue, on no list, unrated and in no remaining history.
+        Ratings and links stay until /forget or /unlink.
+        """
+        async with self.transaction() as conn:
+            async with conn.execute(
+                "SELECT COUNT(*) FROM anilist_list_entries e JOIN anilist_lists l"
+                " ON e.username = l.username AND e.media_type = l.media_type"
+                " WHERE l.used_at < ?",
+                (cutoff,),
+            ) as cur:
+                (entries,) = await cur.fetchone()
+            lists = await conn.execute("DELETE FROM anilist_lists WHERE used_at < ?", (cutoff,))
+            history = await conn.execute(
+                "DELETE FROM recommendation_log WHERE shown_at < ?", (cutoff,)
+            )
+            messages = await conn.execute(
+                "DELETE FROM recommendation_messages WHERE created_at < ?", (cutoff,)
+            )
+            media = await conn.execute(
+                "DELETE FROM media WHERE in_catalogue = 0 AND updated_at < ?"
+                " AND id NOT IN (SELECT media_id FROM anilist_list_entries)"
+                " AND id NOT IN (SELECT media_id FROM feedback)"
+                " AND id NOT IN (SELECT media_id FROM recommendation_log)",
+                (cutoff,),
+            )
+        return PruneCounts(
+            lists.rowcount, entries, history.rowcount, messages.rowcount, media.rowcount
+        )

@@ -67,6 +67,7 @@ async def _train(
     database_path: Path, models_dir: Path, media_type: str, seed: int, conn: Connection
 ) -> TrainingResult:
     # Imported here: the parent must not pay for torch's model code when it only starts us.
+    from bot.retention import prune_checkpoints
     from model import Recommender, load_latest, save_checkpoint
 
     db = await Database.open(database_path)
@@ -84,7 +85,10 @@ async def _train(
     # The net being served is what "before" measures, and what stays if the new one is worse.
     serving = load_latest(models_dir, media_type, model) or 0
     stats = model.train(seed=seed, on_epoch=on_epoch)
-    version = save_checkpoint(models_dir, media_type, model) if stats.improved else serving
+    version = serving
+    if stats.improved:
+        version = save_checkpoint(models_dir, media_type, model)
+        prune_checkpoints(models_dir, media_type)
     return TrainingResult(
         samples=stats.samples,
         final_loss=stats.final_loss,

@@ -2,14 +2,16 @@
 
 API:
     UserListService(client: AniListClient, db: Database, cache_minutes: float)
-    await service.get_list(username: str, media_type: str, *, deadline_s: float | None = None)
-        -> UserList
+    await service.get_list(username: str, media_type: str, *, deadline_s: float | None = None,
+                           guard: WriteGuard | None = None) -> UserList
         The username is checked before anything else (InvalidUsername, no request). A list
         fetched less than `cache_minutes` ago comes from SQLite (0 requests); otherwise it is
         fetched (one request per 500 entries), stored and returned. Concurrent calls for the
         same list share one fetch, run under the first caller's deadline. When a refresh fails
         because AniList is down or rate-limiting us, the stored (expired) copy is returned.
-        When AniList says the user is gone or private, the stored copy is deleted.
+        When AniList says the user is gone or private, the stored copy is deleted. A fetched
+        list is not stored when /forget erased the username, or the caller's `guard`, while
+        it was being fetched (the caller still gets it).
     UserList: .username (AniList's casing), .media_type, .fetched_at,
         .entries: list of {"mediaId", "score" (0-10 float, 0 = unscored), "status", "progress"},
         .media: dict media id -> media dict (MEDIA_FIELDS of bot.anilist).
@@ -40,7 +42,7 @@ from bot.anilist import (
     validate_username,
 )
 from bot.media_store import MediaStore, StoredList
-from bot.storage import Database
+from bot.storage import Database, UserForgotten, WriteGuard
 
 log = logging.getLogger(__name__)
 
@@ -75,23 +77,33 @@ class UserList:
 class UserListService:
     def __init__(self, client: AniListClient, db: Database, cache_minutes: float) -> None:
         self._client = client
+        self._db = db
         self._store = MediaStore(db)
         self._cache_seconds = cache_minutes * 60
         self._fetching: dict[tuple[str, str], asyncio.Task[UserList]] = {}
 
     async def get_list(
-        self, username: str, media_type: str, *, deadline_s: float | None = None
+        self,
+        username: str,
+        media_type: str,
+        *,
+        deadline_s: float | None = None,
+        guard: WriteGuard | None = None,
     ) -> UserList:
         username = validate_username(username)
         if media_type not in MEDIA_TYPES:
             raise ValueError(f"media_type must be one of {MEDIA_TYPES}, not {media_type!r}")
+        guard = self._db.guard(username=username, base=guard)
         stored = await self._store.load_user_list(username, media_type)
         if stored is not None and time.time() - stored.fetched_at < self._cache_seconds:
+            await self._store.touch_user_list(username, media_type, time.time())
             return await self._with_media(stored)
         key = (username.lower(), media_type)
         task = self._fetching.get(key)
         if task is None:
-            task = asyncio.create_task(self._refresh(username, media_type, deadline_s, stored))
+            task = asyncio.create_task(
+                self._refresh(username, media_type, deadline_s, stored, guard)
+            )
             self._fetching[key] = task
             task.add_done_callback(lambda done: self._fetch_finished(key, done))
         # shield: one caller giving up must not cancel the fetch the others wait for.
@@ -109,7 +121,12 @@ class UserListService:
         )
 
     async def _refresh(
-        self, username: str, media_type: str, deadline_s: float | None, stored: StoredList | None
+        self,
+        username: str,
+        media_type: str,
+        deadline_s: float | None,
+        stored: StoredList | None,
+        guard: WriteGuard,
     ) -> UserList:
         try:
             fetched = await self._fetch(username, media_type, deadline_s)
@@ -121,14 +138,19 @@ class UserListService:
             if stored is None:
                 raise
             log.warning("serving %s's expired %s list: %s", username, media_type, error)
+            await self._store.touch_user_list(username, media_type, time.time())
             return await self._with_media(stored)
-        await self._store.save_user_list(
-            fetched.username,
-            media_type,
-            fetched.entries,
-            fetched.media.values(),
-            fetched.fetched_at,
-        )
+        try:
+            await self._store.save_user_list(
+                fetched.username,
+                media_type,
+                fetched.entries,
+                fetched.media.values(),
+                fetched.fetched_at,
+                guard,
+            )
+        except UserForgotten:
+            log.info("not caching %s's %s list: forgotten during the fetch", username, media_type)
         return fetched
 
     async def _fetch(self, username: str, media_type: str, deadline_s: float | None) -> UserList:

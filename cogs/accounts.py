@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.anilist import MEDIA_TYPES
 from bot.core import Anime8Bot
 from bot.error_handler import reply_with_error
 
@@ -43,7 +44,12 @@ class ForgetButton(
                     ephemeral=True,
                 )
                 return
-            counts = await interaction.client.db.forget_user(self.user_id)
+            bot = interaction.client
+            counts = await bot.db.forget_user(self.user_id)
+            if counts.feedback or counts.anilist_list_rows:
+                # The models hold the deleted ratings and lists in memory until rebuilt.
+                for media_type in MEDIA_TYPES:
+                    bot.recommendations.request_rebuild(media_type)
             await interaction.response.edit_message(
                 content=(
                     f"Done: deleted {counts.total} rows — {counts.feedback} ratings, "
@@ -63,7 +69,7 @@ class Accounts(commands.Cog):
     @app_commands.command(name="link", description="Link your AniList account to use by default.")
     @app_commands.describe(username="Your AniList username")
     async def link(
-        self, interaction: discord.Interaction[Anime8Bot], username: app_commands.Range[str, 1, 50]
+        self, interaction: discord.Interaction[Anime8Bot], username: app_commands.Range[str, 2, 20]
     ) -> None:
         self.bot.recommendations.validate_request(username, None)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -87,8 +93,9 @@ class Accounts(commands.Cog):
         view = discord.ui.View(timeout=None)
         view.add_item(ForgetButton(interaction.user.id))
         await interaction.response.send_message(
-            "This deletes your ratings, your AniList link and your recommendation history. "
-            "It cannot be undone. Dismiss this message to keep everything.",
+            "This deletes your ratings, your AniList link, your recommendation history and the "
+            "AniList lists you asked for. It cannot be undone. Dismiss this message to keep "
+            "everything.",
             view=view,
             ephemeral=True,
         )

@@ -34,6 +34,10 @@ class Admin(commands.Cog):
     )
     @app_commands.describe(type="Which model to retrain (default ANIME)")
     @app_commands.choices(type=TYPE_CHOICES)
+    # Hidden from members without Manage Server and from DMs, so ordinary members never see
+    # it in their command list; the owner check below still decides who may run it.
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
     @owners_only()
     async def autotrain(
         self, interaction: discord.Interaction[Anime8Bot], type: str = "ANIME"

@@ -14,6 +14,14 @@ ABOUT = (
     "*Anime8 is an unofficial bot using data from [AniList](https://anilist.co); it is not "
     "affiliated with AniList.*"
 )
+STORED = (
+    "• Your ratings and your /link, until you /unlink or /forget.\n"
+    "• The AniList lists you ask about (ids, statuses and scores only), to recommend and "
+    "train from, deleted {days} days after their last use.\n"
+    "• What you were recommended, to avoid repeats and keep page buttons working, for "
+    "{days} days.\n"
+    "/forget deletes all of it at once."
+)
 
 
 class Help(commands.Cog):
@@ -32,6 +40,8 @@ class Help(commands.Cog):
                 value=f"{command.description}\n{options}".strip(),
                 inline=False,
             )
+        days = f"{self.bot.settings.list_retention_days:g}"
+        embed.add_field(name="What Anime8 stores", value=STORED.format(days=days), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -10,29 +13,46 @@ from bot.anilist import MEDIA_TYPES
 from bot.core import Anime8Bot
 from bot.errors import UserFacingError
 from cogs.ui.buttons import render_page
+from cogs.ui.pick_embed import allows_adult
 
 TYPE_CHOICES = [app_commands.Choice(name=t, value=t) for t in MEDIA_TYPES]
+MAX_COUNT = 10
+MAX_PREFERENCES = 300
 
 
-def _cooldown(interaction: discord.Interaction[Anime8Bot]) -> app_commands.Cooldown | None:
-    bot = interaction.client
-    seconds = bot.settings.recommend_cooldown_seconds
-    if seconds <= 0 or bot.is_owner_id(interaction.user.id):
-        return None
-    return app_commands.Cooldown(1, seconds)
-
-
-def allows_adult(interaction: discord.Interaction) -> bool:
-    """Adult titles only in age-restricted server channels (threads follow their parent)."""
-    if interaction.guild_id is None:
-        return False
-    is_nsfw = getattr(interaction.channel, "is_nsfw", None)
-    return bool(is_nsfw and is_nsfw())
+def check_options(count: int, preferences: str | None) -> None:
+    """Refuse values outside the declared bounds: Discord's client enforces them, but the bot
+    receives whatever a forged interaction sends, and discord.py does not check them."""
+    if not 1 <= count <= MAX_COUNT:
+        raise UserFacingError(f"count must be a whole number from 1 to {MAX_COUNT}.")
+    if preferences is not None and len(preferences) > MAX_PREFERENCES:
+        raise UserFacingError(f"Please keep preferences to {MAX_PREFERENCES} characters or fewer.")
 
 
 class Recommend(commands.Cog):
     def __init__(self, bot: Anime8Bot) -> None:
         self.bot = bot
+        # Only a /recommend that showed picks starts the cooldown, so a refused one (a typo,
+        # an unknown user) costs nothing; one request at a time per person keeps the
+        # cooldown from being dodged by sending several at once.
+        self._last_shown: dict[int, float] = {}
+        self._running: set[int] = set()
+
+    def _check_cooldown(self, user_id: int) -> None:
+        seconds = self.bot.settings.recommend_cooldown_seconds
+        if seconds <= 0 or self.bot.is_owner_id(user_id):
+            return
+        if user_id in self._running:
+            raise UserFacingError("I'm still working on your last /recommend; one at a time.")
+        wait = self._last_shown.get(user_id, -math.inf) + seconds - time.monotonic()
+        if wait > 0:
+            raise app_commands.CommandOnCooldown(app_commands.Cooldown(1, seconds), wait)
+
+    def _start_cooldown(self, user_id: int) -> None:
+        now = time.monotonic()
+        seconds = self.bot.settings.recommend_cooldown_seconds
+        self._last_shown = {u: t for u, t in self._last_shown.items() if now - t < seconds}
+        self._last_shown[user_id] = now
 
     @app_commands.command(
         name="recommend", description="Anime or manga picks for an AniList user or for your taste."
@@ -44,20 +64,24 @@ class Recommend(commands.Cog):
         count="How many picks, 1–10 (default 5)",
     )
     @app_commands.choices(type=TYPE_CHOICES)
-    @app_commands.checks.dynamic_cooldown(_cooldown)
     async def recommend(
         self,
         interaction: discord.Interaction[Anime8Bot],
-        username: app_commands.Range[str, 1, 50] | None = None,
+        username: app_commands.Range[str, 2, 20] | None = None,
         type: str = "ANIME",
-        preferences: app_commands.Range[str, 1, 300] | None = None,
-        count: app_commands.Range[int, 1, 10] = 5,
+        preferences: app_commands.Range[str, 1, MAX_PREFERENCES] | None = None,
+        count: app_commands.Range[int, 1, MAX_COUNT] = 5,
     ) -> None:
+        user_id = interaction.user.id
+        # Taken first: a /forget that finishes while this runs must find nothing written after.
+        guard = self.bot.db.guard(user_id)
+        self._check_cooldown(user_id)
+        check_options(count, preferences)
         service = self.bot.recommendations
         if type not in MEDIA_TYPES:
             raise UserFacingError("type must be ANIME or MANGA.")
         if username is None:
-            username = await self.bot.db.linked_username(interaction.user.id)
+            username = await self.bot.db.linked_username(user_id)
         if username is None and not preferences:
             raise UserFacingError(
                 "Tell me whose list to use (`username:`), link your AniList account with "
@@ -65,22 +89,31 @@ class Recommend(commands.Cog):
             )
         # Cheap checks first, so a typo gets an instant ephemeral answer, not a public one.
         service.validate_request(username, preferences, type)
-        await interaction.response.defer(thinking=True)
-        interaction.extras["public_thinking"] = True
-        result = await service.recommend(
-            discord_user_id=interaction.user.id,
-            username=username,
-            media_type=type,
-            preferences=preferences,
-            count=count,
-            allow_adult=allows_adult(interaction),
-        )
-        await self.bot.db.save_recommendation_message(
-            interaction.id, interaction.user.id, type, result.picks
-        )
-        embed, view = render_page(interaction.user.id, result.picks, result.media, 0)
-        await interaction.followup.send(embed=embed, view=view)
-        interaction.extras["public_thinking"] = False
+        self._running.add(user_id)
+        try:
+            await interaction.response.defer(thinking=True)
+            interaction.extras["public_thinking"] = True
+            allow_adult = allows_adult(interaction)
+            result = await service.recommend(
+                discord_user_id=user_id,
+                username=username,
+                media_type=type,
+                preferences=preferences,
+                count=count,
+                allow_adult=allow_adult,
+                guard=guard,
+            )
+            await self.bot.db.save_recommendation_message(
+                interaction.id, user_id, type, result.picks, guard
+            )
+            embed, view = render_page(
+                user_id, result.picks, result.media, 0, allow_adult=allow_adult
+            )
+            await interaction.followup.send(embed=embed, view=view)
+            interaction.extras["public_thinking"] = False
+            self._start_cooldown(user_id)
+        finally:
+            self._running.discard(user_id)
 
 
 async def setup(bot: Anime8Bot) -> None:

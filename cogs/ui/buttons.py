@@ -3,6 +3,10 @@
 Both are DynamicItems whose custom_id carries what they act on, so they work for anyone, on
 old messages and after a restart. The templates deliberately match anything after our prefix:
 a forged or malformed id must get a polite refusal, not a silent "interaction failed".
+
+A rating counts only for a title the message showed: one of the picks stored for it. Once
+retention has pruned those picks, the message's own rating buttons decide instead (Discord
+sends the message's components with the click, as the bot sent them).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import discord
 
 from bot.error_handler import reply_with_error
 from bot.errors import UserFacingError
-from cogs.ui.pick_embed import display_title, pick_embed
+from cogs.ui.pick_embed import allows_adult, display_title, pick_embed
 
 if TYPE_CHECKING:
     from bot.core import Anime8Bot
@@ -32,6 +36,11 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 class InvalidButton(UserFacingError):
     def __init__(self) -> None:
         super().__init__("That button isn't one of mine or is damaged; nothing was saved.")
+
+
+class NotShownHere(UserFacingError):
+    def __init__(self) -> None:
+        super().__init__("That title isn't one this message recommended; nothing was saved.")
 
 
 def _parse_ints(args: str, count: int, custom_id: str) -> list[int]:
@@ -76,6 +85,8 @@ class RatingButton(
             if rating not in RATINGS:
                 raise InvalidButton()
             bot = interaction.client
+            if media_id not in await _titles_shown(interaction):
+                raise NotShownHere()
             media = (await bot.media_store.media_by_ids([media_id])).get(media_id)
             if media is None:
                 raise UserFacingError("I don't know that title any more; nothing was saved.")
@@ -125,22 +136,53 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"{PAGE_PR
             origin = interaction.message.interaction_metadata
             stored = origin and await bot.db.recommendation_message(origin.id)
             if stored is None or stored[0] != requester_id or not 0 <= target < len(stored[2]):
-                raise UserFacingError("These recommendations are no longer available.")
+                raise UserFacingError(
+                    "These recommendations have expired; use /recommend for fresh ones "
+                    "(the rating buttons still work)."
+                )
             picks = stored[2]
             media = await bot.media_store.media_by_ids([p["media_id"] for p in picks])
-            embed, view = render_page(requester_id, picks, media, target)
+            embed, view = render_page(
+                requester_id, picks, media, target, allow_adult=allows_adult(interaction)
+            )
             await interaction.response.edit_message(embed=embed, view=view)
         except Exception as error:  # every failure, expected or not, becomes a reply
             await reply_with_error(interaction, error)
 
 
+async def _titles_shown(interaction: discord.Interaction[Anime8Bot]) -> set[int]:
+    """The media ids a clicked recommendation message showed (see the module docstring)."""
+    message, me = interaction.message, interaction.client.user
+    if message is None or me is None or message.author.id != me.id:
+        return set()
+    origin = message.interaction_metadata
+    stored = origin and await interaction.client.db.recommendation_message(origin.id)
+    if stored is not None:
+        return {pick["media_id"] for pick in stored[2]}
+    shown = set()
+    for row in message.components:
+        for child in getattr(row, "children", ()):
+            custom_id = getattr(child, "custom_id", None) or ""
+            media_id = custom_id[len(RATING_PREFIX) :].split(":")[0]
+            if custom_id.startswith(RATING_PREFIX) and _DIGITS.fullmatch(media_id):
+                shown.add(int(media_id))
+    return shown
+
+
 def render_page(
-    requester_id: int, picks: list[dict], media: dict[int, dict], index: int
+    requester_id: int,
+    picks: list[dict],
+    media: dict[int, dict],
+    index: int,
+    *,
+    allow_adult: bool,
 ) -> tuple[discord.Embed, discord.ui.View]:
     """The embed and buttons for pick `index` of a stored recommendation message."""
     pick = picks[index]
     item = media.get(pick["media_id"], {"id": pick["media_id"]})
-    embed = pick_embed(item, pick["score"], pick["reason"], index, len(picks))
+    embed = pick_embed(
+        item, pick["score"], pick["reason"], index, len(picks), allow_adult=allow_adult
+    )
     view = discord.ui.View(timeout=None)
     for rating in RATINGS:
         view.add_item(RatingButton(pick["media_id"], rating, row=rating // 5))

@@ -1,4 +1,9 @@
-"""How one recommended title looks: a rich embed built from AniList's Media fields."""
+"""How one recommended title looks: a rich embed built from AniList's Media fields.
+
+Recommendations are public, so what the embed says depends on where it is shown: outside
+age-restricted channels it names no adult tag and not the Hentai genre, and a spoiler tag
+only ever shows hidden behind Discord's ||spoiler|| marks.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,15 @@ import discord
 
 ANILIST_BLUE = 0x02A9FF
 MAX_TAGS = 4
+ADULT_GENRES = frozenset({"Hentai"})
+
+
+def allows_adult(interaction: discord.Interaction) -> bool:
+    """Adult titles only in age-restricted server channels (threads follow their parent)."""
+    if interaction.guild_id is None:
+        return False
+    is_nsfw = getattr(interaction.channel, "is_nsfw", None)
+    return bool(is_nsfw and is_nsfw())
 
 
 def display_title(media: dict) -> str:
@@ -44,18 +58,32 @@ def _year(media: dict) -> int | None:
     return media.get("seasonYear") or (media.get("startDate") or {}).get("year")
 
 
-def _top_tags(media: dict) -> list[str]:
+def _top_tags(media: dict, allow_adult: bool) -> list[str]:
     tags = [
         t
         for t in media.get("tags") or []
-        if not t.get("isMediaSpoiler") and not t.get("isAdult") and t.get("name")
+        if t.get("name") and (allow_adult or not t.get("isAdult"))
     ]
     tags.sort(key=lambda t: -(t.get("rank") or 0))
-    return [t["name"] for t in tags[:MAX_TAGS]]
+    return [_spoiler(t) for t in tags[:MAX_TAGS]]
 
 
-def pick_embed(media: dict, score: float, reason: str, index: int, total: int) -> discord.Embed:
-    """The embed for pick `index` (0-based) of `total`."""
+def _spoiler(tag: dict) -> str:
+    # A tag name holding "|" could close the spoiler early and show the rest.
+    name = tag["name"].replace("|", "")
+    return f"||{name}||" if tag.get("isMediaSpoiler") else name
+
+
+def _genres(media: dict, allow_adult: bool) -> list[str]:
+    genres = media.get("genres") or []
+    return list(genres) if allow_adult else [g for g in genres if g not in ADULT_GENRES]
+
+
+def pick_embed(
+    media: dict, score: float, reason: str, index: int, total: int, *, allow_adult: bool
+) -> discord.Embed:
+    """The embed for pick `index` (0-based) of `total`; `allow_adult` when the channel is
+    age-restricted (see allows_adult)."""
     embed = discord.Embed(
         title=display_title(media)[:256],
         url=media.get("siteUrl") or None,
@@ -75,9 +103,9 @@ def pick_embed(media: dict, score: float, reason: str, index: int, total: int) -
         embed.add_field(name="Format", value=length)
     if year := _year(media):
         embed.add_field(name="Year", value=str(year))
-    if genres := media.get("genres"):
+    if genres := _genres(media, allow_adult):
         embed.add_field(name="Genres", value=", ".join(genres)[:1024], inline=False)
-    if tags := _top_tags(media):
+    if tags := _top_tags(media, allow_adult):
         embed.add_field(name="Top tags", value=", ".join(tags)[:1024], inline=False)
     embed.set_footer(text=f"{index + 1} / {total}")
     return embed

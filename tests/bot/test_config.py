@@ -23,6 +23,7 @@ def test_defaults_with_only_a_token():
     assert settings.anilist_api_url == "https://graphql.anilist.co"
     assert settings.discord_api_base is None and settings.dev_guild_id is None
     assert settings.log_level == "INFO"
+    assert settings.list_retention_days == 90
 
 
 def test_every_documented_variable_is_read(tmp_path):
@@ -37,6 +38,7 @@ def test_every_documented_variable_is_read(tmp_path):
             "DISCORD_GATEWAY_URL": "ws://127.0.0.1:8/gateway",
             "DEV_GUILD_ID": "42",
             "LOG_LEVEL": "debug",
+            "LIST_RETENTION_DAYS": "30",
         },
         env_file=None,
     )
@@ -46,6 +48,7 @@ def test_every_documented_variable_is_read(tmp_path):
     assert settings.discord_gateway_url == "ws://127.0.0.1:8/gateway"
     assert settings.dev_guild_id == 42
     assert settings.log_level == "DEBUG"
+    assert settings.list_retention_days == 30
 
 
 def test_environment_wins_over_dotenv(tmp_path):
@@ -72,6 +75,7 @@ def test_token_never_appears_in_repr():
         ({"DISCORD_TOKEN": "t", "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"DISCORD_TOKEN": "t", "DISCORD_GATEWAY_URL": "http://x"}, "DISCORD_GATEWAY_URL"),
         ({"DISCORD_TOKEN": "t", "CATALOGUE_SIZE": "lots"}, "CATALOGUE_SIZE"),
+        ({"DISCORD_TOKEN": "t", "LIST_RETENTION_DAYS": "0"}, "LIST_RETENTION_DAYS"),
     ],
 )
 def test_bad_values_name_the_variable(env, names):

@@ -6,7 +6,16 @@ import random
 import sys
 import time
 
-from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
+import pytest
+
+from tests.fakes.discord_emulator import (
+    ADMIN_ROLE_ID,
+    ALICE_ID,
+    BOB_ID,
+    FLAG_EPHEMERAL,
+    OWNER_ID,
+    buttons,
+)
 
 
 async def test_link_then_recommend_without_username_then_unlink(ready_bot, emulator):
@@ -57,8 +66,9 @@ async def test_forget_after_confirm_deletes_everything_of_the_caller(ready_bot, 
 
 
 async def test_autotrain_is_refused_to_non_owners(ready_bot, emulator):
-    """Anyone but an owner gets an ephemeral refusal and no training runs."""
-    record = await emulator.invoke("autotrain", user="alice")
+    """A server admin who is not an owner sees /autotrain but is refused; no training runs."""
+    emulator.member_roles[BOB_ID] = [ADMIN_ROLE_ID]
+    record = await emulator.invoke("autotrain", user="bob")
     reply = await record.wait_message()
     assert "owners" in reply["content"] and reply["flags"] & FLAG_EPHEMERAL
     assert ready_bot.recommendations.model_version("ANIME") == 0
@@ -79,6 +89,51 @@ async def store_taste_groups(bot, users: int = 60, groups: int = 3, per_group: i
         await bot.media_store.save_user_list(
             f"taste{number:02d}", "ANIME", entries, [], time.time()
         )
+
+
+async def test_autotrain_is_hidden_from_ordinary_members_and_dms(bot, emulator):
+    """The synced /autotrain needs Manage Server by default and exists in servers only, so it
+    is not in an ordinary member's command list nor in DMs; other commands are."""
+    synced = {c["name"]: c for c in emulator.global_commands}
+    autotrain = synced["autotrain"]
+    assert int(autotrain["default_member_permissions"]) == 1 << 5  # Manage Server
+    assert autotrain["contexts"] == [0] and autotrain.get("dm_permission") is False
+    assert synced["recommend"]["default_member_permissions"] is None
+    with pytest.raises(LookupError, match="lacks permissions"):
+        emulator.find_command("autotrain", channel=emulator.general, user=emulator.alice)
+    with pytest.raises(LookupError):
+        channel = emulator.dm_channel(emulator.owner)
+        emulator.find_command("autotrain", channel=channel, user=emulator.owner)
+    emulator.find_command("autotrain", channel=emulator.general, user=emulator.owner)
+
+
+@pytest.mark.parametrize(
+    ("members", "owners"),
+    [
+        # role, membership_state (1 invited, 2 accepted)
+        (
+            {OWNER_ID: ("admin", 2), ALICE_ID: ("developer", 2), BOB_ID: ("read_only", 2)},
+            {OWNER_ID, ALICE_ID},
+        ),
+        ({OWNER_ID: ("admin", 2), ALICE_ID: ("developer", 1), BOB_ID: ("admin", 1)}, {OWNER_ID}),
+    ],
+)
+async def test_team_owners_are_accepted_admins_and_developers(harness, emulator, members, owners):
+    """Of a team-owned application, read-only members and pending invitees are not owners:
+    they are refused /autotrain like anyone else."""
+    emulator.team_owned = True
+    emulator.team_members = members
+    for user_id in members:
+        emulator.member_roles[user_id] = [ADMIN_ROLE_ID]  # all may see the command
+    bot = await harness.start()
+    assert bot.owner_ids == owners
+    async with bot.recommendations._training:  # an owner is told a run is going, not refused
+        for name in ("owner", "alice", "bob"):
+            record = await emulator.invoke("autotrain", user=name)
+            reply = (await record.wait_message())["content"]
+            user_id = emulator.users[name].id
+            assert ("already" in reply) == (user_id in owners), (name, reply)
+            assert ("owners" in reply) == (user_id not in owners), (name, reply)
 
 
 async def test_autotrain_by_owner_reports_progress_and_swaps_model(

@@ -82,6 +82,8 @@ async def test_help_answers_ephemerally_and_mentions_anilist(bot, emulator):
     embed = message["embeds"][0]
     assert "unofficial" in embed["description"] and "AniList" in embed["description"]
     assert "/help" in [field["name"] for field in embed["fields"]]
+    stored = next(f["value"] for f in embed["fields"] if f["name"] == "What Anime8 stores")
+    assert "90 days" in stored and "/forget" in stored
 
 
 async def test_error_handler_turns_failures_into_ephemeral_sentences(bot, emulator, caplog):

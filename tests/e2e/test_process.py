@@ -21,7 +21,8 @@ TITLES = 20
 
 
 def seed_titles(db_path: Path) -> None:
-    """Titles the rating buttons may name (the bot refuses ratings of unknown titles)."""
+    """Catalogue titles the rating buttons may name (the bot refuses ratings of unknown
+    titles, and retention deletes titles kept for no list, rating or catalogue)."""
     from bot.storage import MIGRATIONS
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -30,8 +31,8 @@ def seed_titles(db_path: Path) -> None:
             conn.executescript(script)
             conn.execute(f"PRAGMA user_version = {number}")
         conn.executemany(
-            "INSERT INTO media (id, type, popularity, data, updated_at)"
-            " VALUES (?, 'ANIME', 1, ?, 0)",
+            "INSERT INTO media (id, type, popularity, in_catalogue, data, updated_at)"
+            " VALUES (?, 'ANIME', 1, 1, ?, 0)",
             [
                 (i, json.dumps({"id": i, "type": "ANIME", "title": {"romaji": f"Title {i}"}}))
                 for i in range(1, TITLES + 1)

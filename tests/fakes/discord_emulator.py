@@ -351,6 +351,14 @@ class DiscordEmulator:
     ):
         self.token = token
         self.team_owned = team_owned
+        # A team-owned application's members: user id -> (role, membership_state), where
+        # role is "admin", "developer" or "read_only" and state 1 is invited, 2 accepted.
+        # Tests may change it before the bot starts.
+        self.team_members: dict[int, tuple[str, int]] = {
+            OWNER_ID: ("admin", 2),
+            ALICE_ID: ("developer", 2),
+            BOB_ID: ("read_only", 2),
+        }
         self.heartbeat_interval_ms = heartbeat_interval_ms
         # Discord forgets an interaction whose first response comes later than 3 s.
         self.response_deadline = response_deadline
@@ -591,7 +599,6 @@ class DiscordEmulator:
         if self.team_owned:
             # Team-owned apps report a pseudo-user named after the team as the owner.
             app["owner"] = FakeUser(TEAM_ID, f"team{TEAM_ID}").payload()
-            roles = {OWNER_ID: "admin", ALICE_ID: "developer", BOB_ID: "read_only"}
             app["team"] = {
                 "id": str(TEAM_ID),
                 "name": "Anime8 Team",
@@ -599,13 +606,13 @@ class DiscordEmulator:
                 "owner_user_id": str(OWNER_ID),
                 "members": [
                     {
-                        "membership_state": 2,  # accepted
+                        "membership_state": state,
                         "team_id": str(TEAM_ID),
                         "permissions": ["*"],
                         "role": role,
                         "user": self._user_by_id(uid).payload(),
                     }
-                    for uid, role in roles.items()
+                    for uid, (role, state) in self.team_members.items()
                 ],
             }
         return app
