@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.test_recommend import all_pages, media_id_of
 from tests.fakes.anilist_server import FakeData, FakeUser
-from tests.fakes.discord_emulator import buttons
+from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
 
 FAN = "LewdFan"
 
@@ -99,3 +99,48 @@ async def test_page_buttons_keep_the_channel_rules(ready_bot, emulator, anilist_
     pages = await pages_for(emulator, user="bob", channel="general")
     assert len(pages) == 10 and all(buttons(p) for p in pages)
     assert not any(name in public_text(p) for p in pages[1:] for name in adult_tags)
+
+
+def adult_title_names(data: FakeData) -> set[str]:
+    return {
+        name
+        for m in data.media.values()
+        if m["isAdult"]
+        for name in (m["title"].get("romaji"), m["title"].get("english"))
+        if name
+    }
+
+
+async def test_public_reasons_name_nothing_adult_or_spoiling(ready_bot, emulator, anilist_data):
+    """The reason under each pick is public too: in an ordinary channel it names no adult
+    title from the user's list, no adult tag, no Hentai and no spoiler tag; in an nsfw channel
+    the same user's reasons do name adult titles (so the check can fail)."""
+    adult_titles = adult_title_names(anilist_data)
+    banned = adult_tag_names(anilist_data) | {"Hentai"}
+    spoilers = {t["name"] for m in anilist_data.media.values() for t in m["tags"]}
+    spoilers -= {
+        t["name"] for m in anilist_data.media.values() for t in m["tags"] if not t["isMediaSpoiler"]
+    }
+    for user, channel in (("bob", "general"), ("owner", "dm")):
+        for page in await pages_for(emulator, user=user, channel=channel):
+            reason = page["embeds"][0]["description"]
+            assert not {n for n in adult_titles | banned | spoilers if n in reason}, reason
+    nsfw = await pages_for(emulator, user="alice", channel="nsfw")
+    reasons = " ".join(p["embeds"][0]["description"] for p in nsfw)
+    assert any(name in reasons for name in adult_titles | banned), reasons
+
+
+@pytest.mark.parametrize(
+    ("channel", "words"), [("general", "hentai"), ("dm", "something explicit")]
+)
+async def test_asking_for_adult_titles_outside_nsfw_channels_is_answered_plainly(
+    ready_bot, emulator, channel, words
+):
+    """'hentai' or 'explicit' in an ordinary channel or a DM gets the sentence that such
+    titles are shown only in age-restricted channels; an nsfw channel shows them."""
+    record = await emulator.invoke("recommend", {"preferences": words}, channel=channel)
+    reply = await record.wait_message(timeout=20)
+    assert reply["flags"] & FLAG_EPHEMERAL
+    assert reply["content"] == "Adult titles are only shown in age-restricted channels."
+    nsfw = await emulator.invoke("recommend", {"preferences": words}, user="bob", channel="nsfw")
+    assert (await nsfw.wait_message(timeout=20))["embeds"]
