@@ -94,6 +94,7 @@ class CatalogueBuilder:
         self.max_age_s = max_age_days * 86400
         self._on_batch = on_batch
         self.progress: dict[str, tuple[int, int]] = {}
+        self.batches = 0  # stored by this builder, over all its passes
         self.updated: set[str] = set()  # media types whose stored catalogue this run changed
 
     async def run(self) -> bool:
@@ -164,6 +165,7 @@ class CatalogueBuilder:
                 build, titles, pages.stop, fetched, time.time() if done else None
             )
             self.updated.add(media_type)
+            self.batches += 1
             self._report(media_type, build)
             if self._on_batch is not None:
                 await self._on_batch(media_type, fetched, done)
@@ -206,6 +208,7 @@ class CatalogueKeeper:
     def __init__(self, builder: CatalogueBuilder) -> None:
         self.builder = builder
         self._failing = False
+        self._batches_at_failure = 0
         self._complete = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -221,7 +224,9 @@ class CatalogueKeeper:
     def status(self, media_type: str) -> CatalogueStatus:
         fetched, target = self.builder.progress.get(media_type, (0, self.builder.size))
         complete = self._complete.is_set() or (target > 0 and fetched >= target)
-        return CatalogueStatus(fetched, target, complete, self._failing)
+        # A batch stored since the last failed pass means AniList answers again.
+        failing = self._failing and self.builder.batches == self._batches_at_failure
+        return CatalogueStatus(fetched, target, complete, failing)
 
     async def wait_complete(self) -> None:
         """Until a pass has found every catalogue complete and fresh (once is enough: a later
@@ -237,6 +242,7 @@ class CatalogueKeeper:
                 log.exception("catalogue pass failed; trying again later")
                 complete = False
             self._failing = not complete
+            self._batches_at_failure = self.builder.batches
             if complete:
                 failures = 0
                 self._complete.set()

@@ -34,6 +34,9 @@ from .training import (
     split_lists,
 )
 
+# Reasons quote a score only from here up.
+SCORE_WORTH_NAMING = 7.0
+
 
 @dataclass(frozen=True)
 class Pick:
@@ -360,7 +363,8 @@ class Recommender:
         status, score = profile.statuses[position], float(profile.scores[position])
         if status == "PLANNING":  # on the list, but not seen: never "watched"
             return f"you plan to {'read' if read else 'watch'} {title}"
-        if score:
+        # "Because you rated X 4/10" reads as a non sequitur; a low score is named by status.
+        if score >= SCORE_WORTH_NAMING:
             return f"you rated {title} {score:g}/10"
         if status == "CURRENT":
             return f"you are {'reading' if read else 'watching'} {title}"

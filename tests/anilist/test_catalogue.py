@@ -12,6 +12,7 @@ from bot.catalogue import (
     PAGES_PER_REQUEST,
     RECOMMENDATIONS_PER_TITLE,
     CatalogueBuilder,
+    CatalogueKeeper,
     catalogue_query,
 )
 from bot.media_store import MediaStore
@@ -141,3 +142,22 @@ async def test_builder_reports_which_catalogues_it_changed(client, db, fake):
     again = CatalogueBuilder(client, db, SIZE, max_age_days=7)
     await again.run()
     assert again.updated == set()
+
+
+async def test_keeper_says_anilist_is_down_only_until_a_batch_arrives_again(client, db, fake):
+    """After a failed pass the keeper reports AniList as failing; as soon as the next pass
+    stores a batch, no type is reported failing any more (the manga part has not even started,
+    and telling people AniList is down would be false)."""
+    fake.outage_status = 503
+    keeper = CatalogueKeeper(CatalogueBuilder(client, db, SIZE, max_age_days=7))
+    keeper.start()
+    try:
+        await eventually(lambda: keeper.status("MANGA").failing, timeout_s=20)
+        fake.outage_status = None
+        fake.latency_s = 0.3  # so the pass is still going when we look
+        await eventually(lambda: keeper.status("ANIME").fetched > 0, timeout_s=30)
+        manga = keeper.status("MANGA")
+        assert manga.fetched == 0 and not manga.failing
+        await asyncio.wait_for(keeper.wait_complete(), 30)
+    finally:
+        await keeper.stop()

@@ -139,12 +139,14 @@ def _plain_catalogue() -> list[dict]:
 
 
 def test_reasons_are_sentences_that_say_what_the_user_did():
-    """'Because you rated X 9/10 and like Y.'; an unscored completed title was watched; a
-    planned one is never called watched; with no list the fallback is a sentence too."""
+    """'Because you rated X 9/10 and like Y.'; an unscored or low-scored completed title was
+    watched; a planned one is never called watched; with no list the fallback is a sentence too."""
     recommender = Recommender(_plain_catalogue())
     cases = {
         (9, "COMPLETED"): "Because you rated Show 001 9/10 and like Action.",
         (0, "COMPLETED"): "Because you watched Show 001 and like Action.",
+        # "Because you rated it 4/10" would be a non sequitur.
+        (4, "COMPLETED"): "Because you watched Show 001 and like Action.",
         (0, "PLANNING"): "Because you plan to watch Show 001 and like Action.",
         (7, "PLANNING"): "Because you plan to watch Show 001 and like Action.",
     }
