@@ -52,14 +52,21 @@ class ForgetButton(
                     bot.recommendations.request_rebuild(media_type)
             await interaction.response.edit_message(
                 content=(
-                    f"Done: deleted {counts.total} rows — {counts.feedback} ratings, "
-                    f"{counts.linked_accounts} account links, {counts.recommendation_log} "
-                    f"history rows and {counts.anilist_list_rows} rows of cached AniList lists."
+                    f"Done: deleted {_count(counts.total, 'row')}: "
+                    f"{_count(counts.feedback, 'rating')}, "
+                    f"{_count(counts.linked_accounts, 'account link')}, "
+                    f"{_count(counts.recommendation_log, 'history row')} and "
+                    f"{_count(counts.anilist_list_rows, 'row')} of cached AniList lists."
                 ),
                 view=None,
             )
         except Exception as error:  # every failure, expected or not, becomes a reply
             await reply_with_error(interaction, error)
+
+
+def _count(number: int, noun: str) -> str:
+    """'1 rating', '3 ratings'."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 class Accounts(commands.Cog):

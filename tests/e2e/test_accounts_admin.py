@@ -58,7 +58,7 @@ async def test_forget_after_confirm_deletes_everything_of_the_caller(ready_bot, 
     click = await emulator.click(prompt, confirm["custom_id"], user="alice")
     await click.first_response()
     done = emulator.get_message(prompt["id"])["content"]
-    assert done.startswith("Done: deleted ") and "1 ratings" in done
+    assert done.startswith("Done: deleted ") and "1 rating," in done
     assert await ready_bot.db.ratings_of(emulator.alice.id, "ANIME") == {}
     assert await ready_bot.db.linked_username(emulator.alice.id) is None
     assert await ready_bot.db.recently_recommended(emulator.alice.id, "ANIME") == set()
