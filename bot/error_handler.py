@@ -92,6 +92,10 @@ def describe(error: BaseException) -> tuple[str, bool]:
 async def reply_with_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user what failed, ephemerally, whatever state the interaction is in."""
     message, _ = describe(error)
+    if interaction.client.is_closed():
+        # Shutting down (e.g. a training child ended with the bot): nobody can be told now.
+        log.info("not replying to interaction %s: the bot is closing", interaction.id)
+        return
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(message, ephemeral=True)
