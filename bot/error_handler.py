@@ -75,10 +75,14 @@ def describe(error: BaseException) -> tuple[str, bool]:
         return f"You're going a little fast: try again in {wait} s.", True
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works in a server.", True
-    if isinstance(
-        error,
-        app_commands.TransformerError | app_commands.CommandSignatureMismatch | MalformedOptions,
-    ):
+    if isinstance(error, app_commands.CommandSignatureMismatch):
+        # Discord still shows the commands as they were before the bot's last update.
+        return (
+            "My commands are being updated; please try again in a minute, and reopen the "
+            "command from the list if it still fails.",
+            True,
+        )
+    if isinstance(error, app_commands.TransformerError | MalformedOptions):
         return "One of the options you gave isn't valid; please check it and try again.", True
     if isinstance(error, app_commands.CommandNotFound):
         return "I don't know that command any more; Discord may still be updating it.", True

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import Anime8Bot
-from bot.error_handler import NotAnOwner
+from bot.error_handler import NotAnOwner, describe
 from bot.errors import UserFacingError
 from cogs.recommend import TYPE_CHOICES
 
@@ -64,10 +64,16 @@ class Admin(commands.Cog):
         updater = asyncio.create_task(show_progress())
         try:
             report = await service.autotrain(type, progress)
+        except Exception as error:
+            # The failure replaces the progress line, rather than leaving "epoch 3…" behind.
+            message, _ = describe(error)
+            summary = f"Training {type} stopped. {message}"
+        else:
+            summary = report.summary()
         finally:
             updater.cancel()
             await asyncio.gather(updater, return_exceptions=True)
-        await interaction.edit_original_response(content=report.summary())
+        await interaction.edit_original_response(content=summary)
 
 
 async def setup(bot: Anime8Bot) -> None:

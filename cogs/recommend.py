@@ -15,7 +15,8 @@ from bot.errors import UserFacingError
 from cogs.ui.buttons import render_page
 from cogs.ui.pick_embed import allows_adult
 
-TYPE_CHOICES = [app_commands.Choice(name=t, value=t) for t in MEDIA_TYPES]
+# Shown as "Anime" and "Manga"; the values stay AniList's MediaType names.
+TYPE_CHOICES = [app_commands.Choice(name=t.title(), value=t) for t in MEDIA_TYPES]
 MAX_COUNT = 10
 MAX_PREFERENCES = 300
 

@@ -223,6 +223,9 @@ async def test_failed_training_keeps_the_old_model_serving(ready_bot, emulator, 
     record = await emulator.invoke("autotrain", user="owner")
     reply = await record.wait_message(lambda m: "error id" in m["content"], timeout=120)
     assert reply["flags"] & FLAG_EPHEMERAL
+    # The failure replaced the progress message instead of following it.
+    assert reply["id"] == record.original["id"] and not record.followups
+    assert reply["content"].startswith("Training ANIME stopped. Something went wrong")
     assert ready_bot.recommendations.serving_model("ANIME") is serving
     assert ready_bot.recommendations.model_version("ANIME") == 0
     assert not ready_bot.recommendations.training_in_progress

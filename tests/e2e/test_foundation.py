@@ -158,3 +158,25 @@ async def test_database_is_migrated_in_data_dir(bot, harness):
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert {"feedback", "recommendation_log", "linked_accounts"} <= tables
+
+
+async def test_options_from_a_stale_command_list_are_called_an_update_in_progress(bot, emulator):
+    """Discord sends options that no longer match the synced commands (its client still shows
+    the old ones): the user is told the commands are being updated, not that they erred."""
+    command = next(c for c in emulator.global_commands if c["name"] == "link")
+    stale = {"name": "link", "type": 1, "id": command["id"], "options": []}  # username missing
+    record = await emulator.invoke_raw(stale)
+    message = await record.wait_message()
+    assert message["flags"] & FLAG_EPHEMERAL
+    assert message["content"].startswith("My commands are being updated; please try again")
+
+
+async def test_type_choices_read_anime_and_manga(bot, emulator):
+    """The type option shows "Anime" and "Manga" in Discord's picker; the values stay."""
+    synced = {c["name"]: c for c in emulator.global_commands}
+    for name in ("recommend", "autotrain"):
+        option = next(o for o in synced[name]["options"] if o["name"] == "type")
+        assert option["choices"] == [
+            {"name": "Anime", "value": "ANIME"},
+            {"name": "Manga", "value": "MANGA"},
+        ]
