@@ -32,7 +32,7 @@ class Admin(commands.Cog):
     @app_commands.command(
         name="autotrain", description="Owners only: retrain the recommender on stored ratings."
     )
-    @app_commands.describe(type="Which model to retrain (default ANIME)")
+    @app_commands.describe(type="Which model to retrain (default anime)")
     @app_commands.choices(type=TYPE_CHOICES)
     # Hidden from members without Manage Server and from DMs, so ordinary members never see
     # it in their command list; the owner check below still decides who may run it.

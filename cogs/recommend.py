@@ -60,7 +60,7 @@ class Recommend(commands.Cog):
     )
     @app_commands.describe(
         username="AniList username (default: the account you linked with /link)",
-        type="ANIME or MANGA (default ANIME)",
+        type="Anime or manga (default anime)",
         preferences='What you feel like, e.g. "dark psychological thriller, no romance"',
         count="How many picks, 1–10 (default 5)",
     )
@@ -80,7 +80,7 @@ class Recommend(commands.Cog):
         check_options(count, preferences)
         service = self.bot.recommendations
         if type not in MEDIA_TYPES:
-            raise UserFacingError("type must be ANIME or MANGA.")
+            raise UserFacingError("The type must be Anime or Manga.")
         if username is None:
             username = await self.bot.db.linked_username(user_id)
         if username is None and not preferences:
