@@ -403,19 +403,20 @@ async def bench(
         concurrent, rounds = plan.rounds[label]
         samples = results[label] = Samples()
         for _ in range(rounds):
-            if harness.bot.catalogue_task is None or harness.bot.catalogue_task.done():
+            keeper = harness.bot.catalogue
+            if keeper is None or keeper.has_completed():
                 await harness.restart(CATALOGUE_MAX_AGE_DAYS="0")
                 swap_limiter(harness)
                 restarts += 1
                 await asyncio.sleep(0.5)  # the build is under way
-            task = harness.bot.catalogue_task
+            keeper = harness.bot.catalogue
             await latency_rounds(
                 emulator,
                 users,
                 concurrent,
                 1,
                 samples,
-                lambda t=task: t is not None and not t.done(),
+                lambda k=keeper: k is not None and not k.has_completed(),
             )
         rows.append(
             latency_row(
@@ -450,10 +451,10 @@ async def bench(
         ],
     )
     # Let a rebuild still running finish, for its request count.
-    if harness.bot.catalogue_task is not None:
+    if harness.bot.catalogue is not None:
         try:
             async with asyncio.timeout(120):
-                await harness.bot.catalogue_task
+                await harness.bot.catalogue.wait_complete()
         except TimeoutError:
             pass
     table(
@@ -538,7 +539,8 @@ async def rss_only(size: int) -> None:
                 await harness.start()
                 swap_limiter(harness)
                 async with asyncio.timeout(400):
-                    await harness.bot.catalogue_task
+                    await harness.bot.catalogue.wait_complete()
+                    await harness.bot.recommendations.wait_idle()
                 for media_type in ("ANIME", "MANGA"):
                     record = await emulator.invoke(
                         "recommend", {"username": "user01", "type": media_type, "count": 5}

@@ -228,6 +228,10 @@ class CatalogueKeeper:
         failing = self._failing and self.builder.batches == self._batches_at_failure
         return CatalogueStatus(fetched, target, complete, failing)
 
+    def has_completed(self) -> bool:
+        """True once a pass has found every catalogue complete and fresh."""
+        return self._complete.is_set()
+
     async def wait_complete(self) -> None:
         """Until a pass has found every catalogue complete and fresh (once is enough: a later
         refresh replaces titles in place)."""
