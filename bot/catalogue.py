@@ -95,7 +95,6 @@ class CatalogueBuilder:
         self._on_batch = on_batch
         self.progress: dict[str, tuple[int, int]] = {}
         self.batches = 0  # stored by this builder, over all its passes
-        self.updated: set[str] = set()  # media types whose stored catalogue this run changed
 
     async def run(self) -> bool:
         """One pass over both types: build, resume or refresh what needs it.
@@ -164,7 +163,6 @@ class CatalogueBuilder:
             build = await self._store.save_catalogue_batch(
                 build, titles, pages.stop, fetched, time.time() if done else None
             )
-            self.updated.add(media_type)
             self.batches += 1
             self._report(media_type, build)
             if self._on_batch is not None:

@@ -133,15 +133,26 @@ async def test_list_fetch_does_not_replace_catalogue_titles(client, db, lists):
     assert await store.catalogue_count("ANIME") == SIZE
 
 
-async def test_builder_reports_which_catalogues_it_changed(client, db, fake):
-    """A build marks the types it wrote; a run over a fresh catalogue marks none, so the bot
-    skips rebuilding its models."""
-    first = CatalogueBuilder(client, db, SIZE, max_age_days=7)
-    await first.run()
-    assert first.updated == {"ANIME", "MANGA"}
-    again = CatalogueBuilder(client, db, SIZE, max_age_days=7)
-    await again.run()
-    assert again.updated == set()
+async def test_builder_reports_each_stored_batch_and_nothing_for_a_fresh_catalogue(
+    client, db, fake
+):
+    """Each stored batch is reported (the last one as done), so the bot can rebuild its
+    models as titles land; a pass over a fresh catalogue reports none, so nothing rebuilds."""
+    batches: list[tuple[str, int, bool]] = []
+
+    async def on_batch(media_type: str, fetched: int, done: bool) -> None:
+        batches.append((media_type, fetched, done))
+
+    await CatalogueBuilder(client, db, SIZE, max_age_days=7, on_batch=on_batch).run()
+    assert batches == [
+        ("ANIME", 500, False),
+        ("ANIME", SIZE, True),
+        ("MANGA", 500, False),
+        ("MANGA", SIZE, True),
+    ]
+    batches.clear()
+    assert await CatalogueBuilder(client, db, SIZE, max_age_days=7, on_batch=on_batch).run()
+    assert batches == []
 
 
 async def test_keeper_says_anilist_is_down_only_until_a_batch_arrives_again(client, db, fake):
