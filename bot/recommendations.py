@@ -1,10 +1,11 @@
 """The recommendation service: joins AniList lists, stored ratings and the model.
 
-It owns one Recommender per media type, built in the background from what is stored (the bot
-logs in first and says "warming up" meanwhile) and rebuilt as the catalogue lands and lists
-arrive. Scoring runs in worker threads and training in a child process, so the event loop keeps
-answering Discord; a retrained net replaces the old one only when it scored better and its
-checkpoint is on disk.
+It owns one Recommender per media type. Each is fitted in a child process from what is stored
+(bot.model_build) and mapped from the file the child writes, in the background: the bot logs in
+first and says "warming up" meanwhile, a restart serves the previous fitted state at once, and
+the model is rebuilt as the catalogue lands and lists arrive. Scoring runs in worker threads and
+training in a child process, so the event loop keeps answering Discord; a retrained net
+replaces the old one only when it scored better and its checkpoint is on disk.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import asyncio
 import json
 import logging
 import math
-import multiprocessing
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -22,13 +22,16 @@ from dataclasses import dataclass
 
 from bot.anilist import MEDIA_TYPES, validate_username
 from bot.catalogue import CatalogueStatus
+from bot.children import ChildJobs
 from bot.config import Settings
 from bot.errors import UserFacingError
 from bot.media_store import MediaStore
+from bot.model_build import BuildResult, build_job, fitted_path
 from bot.storage import Database, WriteGuard
-from bot.training_job import TrainingResult, load_training_data, start_child
+from bot.training_job import TrainingResult, train_job
 from bot.user_lists import UserListService
 from model import PreferencesError, Recommender, load_latest, parse_preferences
+from model.fitted import load_fitted
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,7 @@ AUTO_TRAIN_MIN_INTERVAL_S = 3 * 3600.0
 AUTO_TRAIN_CHECK_EVERY_S = 600.0
 TRAINED_ON_KEY = "trained_on:"  # meta key + media type -> JSON {"at", "lists", "ratings"}
 # How far a model build has got, for the "warming up" sentence.
-STAGE_DONE = {"waiting": 0.0, "reading": 0.1, "building": 0.4, "ready": 1.0}
+STAGE_DONE = {"waiting": 0.0, "building": 0.2, "loading": 0.9, "ready": 1.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,16 +145,25 @@ class RecommendationService:
         # Set by the bot when it keeps a catalogue: what to tell people while it arrives.
         self.catalogue_status: Callable[[str], CatalogueStatus | None] = lambda _type: None
         self._training = asyncio.Lock()
-        self._trainer: multiprocessing.Process | None = None
+        self._children = ChildJobs()
         self._auto_trainer: asyncio.Task | None = None
         self._rng = random.Random()
-        # Model builds take seconds of CPU: one at a time, on a pool of their own that close()
+        # Loading fitted state and checkpoints: one at a time, on a pool of its own that close()
         # abandons rather than waits for (asyncio.run would wait for the default pool).
-        self._builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anime8-build")
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anime8-load")
 
     @property
     def training_in_progress(self) -> bool:
         return self._training.locked()
+
+    @property
+    def child_processes(self) -> int:
+        """Builds and trainings running in child processes now."""
+        return self._children.running
+
+    def is_building(self, media_type: str) -> bool:
+        """Whether a build of this type's model is running or asked for."""
+        return self._states[media_type].rebuild is not None
 
     def model_version(self, media_type: str) -> int:
         return self._states[media_type].version
@@ -176,15 +188,14 @@ class RecommendationService:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def close(self) -> None:
-        if self._trainer is not None and self._trainer.is_alive():
-            self._trainer.terminate()
+        self._children.terminate_all()
         tasks = [s.rebuild for s in self._states.values() if s.rebuild is not None]
         if self._auto_trainer is not None:
             tasks.append(self._auto_trainer)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._builder.shutdown(wait=False, cancel_futures=True)
+        self._loader.shutdown(wait=False, cancel_futures=True)
 
     def request_rebuild(self, media_type: str) -> None:
         """Rebuild one type's model soon, in the background; never blocks a request. A request
@@ -204,6 +215,8 @@ class RecommendationService:
     async def _rebuild_while_asked(self, media_type: str) -> None:
         state = self._states[media_type]
         try:
+            if state.model is None:
+                await self._serve_previous(media_type)
             while True:
                 state.dirty = False
                 try:
@@ -219,31 +232,67 @@ class RecommendationService:
             if state.model is None:
                 state.stage = "waiting"
 
+    async def _serve_previous(self, media_type: str) -> None:
+        """Serve the fitted state the last build left, if any, until the new build is done."""
+        path = fitted_path(self.settings.models_dir, media_type)
+        if not path.exists():
+            return
+        state = self._states[media_type]
+        state.stage = "loading"
+        try:
+            model, version = await self._load(media_type)
+        except (OSError, ValueError) as error:
+            log.warning("not serving the previous %s model (%s); building anew", media_type, error)
+            return
+        self._serve(media_type, model, version, lists=model.collab.n_users if model.collab else 0)
+        state.built_at = 0.0  # still due for a refresh as soon as lists arrive
+
     async def _rebuild(self, media_type: str) -> None:
         state = self._states[media_type]
-        state.stage = "reading"
-        catalogue, lists, feedback = await load_training_data(self.db, self.media, media_type)
-        models_dir = self.settings.models_dir
-        state.stage = "building"
-
-        def build() -> tuple[Recommender, int]:
-            model = Recommender(catalogue, lists, feedback)
-            model.fit()
-            return model, load_latest(models_dir, media_type, model) or 0
-
-        loop = asyncio.get_running_loop()
-        model, version = await loop.run_in_executor(self._builder, build)
-        state.model, state.version, state.stage = model, version, "ready"
-        state.built_at = time.monotonic()
-        state.lists_at_build = len(lists)
-        state.titles_at_build = len(catalogue)
+        if await self.media.catalogue_count(media_type) == 0:
+            # Nothing to fit (a first start): an empty model says "still fetching" at once.
+            self._serve(media_type, Recommender([]), 0, lists=0)
+            return
+        if state.model is None:
+            state.stage = "building"
+        settings = self.settings
+        built: BuildResult = await self._children.run(
+            build_job,
+            settings.database_path,
+            settings.models_dir,
+            media_type,
+            name=f"anime8-build-{media_type.lower()}",
+        )
+        if state.model is None:
+            state.stage = "loading"
+        model, version = await self._load(media_type)
+        self._serve(media_type, model, version, lists=built.lists)
         log.info(
-            "%s model ready: version %d, %d titles, %d lists",
+            "%s model ready: version %d, %d titles, %d lists, %d ratings, fitted in %.1f s",
             media_type,
             version,
-            len(catalogue),
-            len(lists),
+            built.titles,
+            built.lists,
+            built.ratings,
+            built.seconds,
         )
+
+    async def _load(self, media_type: str) -> tuple[Recommender, int]:
+        """The fitted state of one type, with the newest checkpoint's net (version 0: none)."""
+        models_dir = self.settings.models_dir
+
+        def load() -> tuple[Recommender, int]:
+            model = load_fitted(fitted_path(models_dir, media_type))
+            return model, load_latest(models_dir, media_type, model) or 0
+
+        return await asyncio.get_running_loop().run_in_executor(self._loader, load)
+
+    def _serve(self, media_type: str, model: Recommender, version: int, *, lists: int) -> None:
+        state = self._states[media_type]
+        state.model, state.version, state.stage = model, version, "ready"
+        state.built_at = time.monotonic()
+        state.lists_at_build = lists
+        state.titles_at_build = len(model.catalogue)
 
     async def _maybe_refresh(self, media_type: str) -> None:
         state = self._states[media_type]
@@ -377,7 +426,7 @@ class RecommendationService:
             return
         loop = asyncio.get_running_loop()
         loaded = await loop.run_in_executor(
-            self._builder, load_latest, self.settings.models_dir, media_type, state.model
+            self._loader, load_latest, self.settings.models_dir, media_type, state.model
         )
         if loaded != version:
             raise RuntimeError(f"checkpoint v{version} did not load (got {loaded})")
@@ -424,33 +473,20 @@ class RecommendationService:
                     log.exception("automatic %s training failed; the model stays", media_type)
 
     async def _train_in_child(self, media_type: str, progress: ProgressCallback) -> TrainingResult:
-        process, conn = start_child(
-            self.settings.database_path, self.settings.models_dir, media_type, seed=0
-        )
-        self._trainer = process
         minutes = self.settings.training_timeout_minutes
         try:
-            async with asyncio.timeout(minutes * 60):
-                while True:
-                    try:
-                        kind, payload = await asyncio.to_thread(conn.recv)
-                    except EOFError:
-                        raise RuntimeError("the training process died") from None
-                    if kind == "progress":
-                        await progress(payload)
-                    elif kind == "done":
-                        return payload
-                    else:
-                        raise RuntimeError(f"training failed in its process:\n{payload}")
+            return await self._children.run(
+                train_job,
+                self.settings.database_path,
+                self.settings.models_dir,
+                media_type,
+                0,
+                name=f"anime8-train-{media_type.lower()}",
+                on_progress=progress,
+                timeout_s=minutes * 60,
+            )
         except TimeoutError:
             raise UserFacingError(
                 f"Training took longer than {minutes:g} minutes, so I stopped it; the serving "
                 "model stays, and /autotrain can run again."
             ) from None
-        finally:
-            if process.is_alive():
-                process.terminate()
-            # Terminating closes the child's end, so a recv still waiting in its thread ends.
-            await asyncio.to_thread(process.join, 10)
-            conn.close()
-            self._trainer = None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from .catalogue import ADULT_GENRE, GENRES, build_catalogue
+from .catalogue import ADULT_GENRE, GENRES, Catalogue, build_catalogue
 from .collab import Collab, fit_collab
 from .features import COLUMN, FEATURE_NAMES, UserContext, features, user_context
 from .net import RecommenderNet
@@ -107,6 +107,25 @@ class Recommender:
         self._fitted = False
         self._fit_lock = threading.Lock()
         self._net: RecommenderNet | None = None
+
+    @classmethod
+    def from_fitted(
+        cls,
+        catalogue: Catalogue,
+        collab: Collab | None,
+        *,
+        config: RecommenderConfig | None = None,
+    ) -> Recommender:
+        """A recommender serving an already fitted state (see :mod:`model.fitted`).
+
+        It has no lists of its own, so :meth:`fit` keeps ``collab`` and :meth:`train` has
+        nothing to learn from; it serves, and takes a net through :meth:`load_state_dict`.
+        """
+        recommender = cls([], config=config)
+        recommender.catalogue = catalogue
+        recommender._collab = collab
+        recommender._fitted = True
+        return recommender
 
     @property
     def collab(self) -> Collab | None:

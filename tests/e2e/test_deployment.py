@@ -146,3 +146,36 @@ async def test_restart_with_a_full_catalogue_logs_in_at_once_and_warms_up_in_the
         message, _ = await ask(emulator, PREFERENCES)
         assert is_picks(message)
         assert anilist.requests_by_operation["Catalogue"] == 0  # fresh: nothing refetched
+
+
+async def test_a_restart_serves_the_previous_fitted_model_while_it_builds_a_new_one(
+    harness, emulator, big_data, caplog
+):
+    """The fitted state of the last build serves from the first request after a restart, while
+    the new build runs in its child; a damaged fitted file is passed over and rebuilt."""
+    await seed_full_catalogue(harness.data_dir, big_data)
+    async with FakeAniList(big_data, rate_limit=1000) as anilist:
+        env = {"ANILIST_API_URL": anilist.url.rstrip("/"), "CATALOGUE_SIZE": "1500"}
+        bot = await harness.start(**env)
+        await bot.recommendations.wait_idle()
+        fitted = harness.data_dir / "models" / "anime-fitted.pt"
+        assert fitted.stat().st_size > 0
+
+        bot = await harness.restart(**env)
+        # The previous state loads in milliseconds; the build takes a child process seconds.
+        for _ in range(100):
+            if bot.recommendations.serving_model("ANIME") is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert bot.recommendations.is_building("ANIME")
+        message, _ = await ask(emulator, PREFERENCES)
+        assert is_picks(message)
+        await bot.recommendations.wait_idle()
+
+        await harness.stop()
+        fitted.write_bytes(b"damaged")
+        bot = await harness.start(**env)
+        await bot.recommendations.wait_idle()
+        assert "not serving the previous ANIME model" in caplog.text
+        message, _ = await ask(emulator, PREFERENCES)
+        assert is_picks(message)
