@@ -13,8 +13,9 @@ API:
         list is not stored when /forget erased the username, or the caller's `guard`, while
         it was being fetched (the caller still gets it).
     UserList: .username (AniList's casing), .media_type, .fetched_at,
-        .entries: list of {"mediaId", "score" (0-10 float, 0 = unscored), "status", "progress"},
-        .media: dict media id -> media dict (MEDIA_FIELDS of bot.anilist).
+        .entries: list of {"mediaId", "score" (0-10 float, 0 = unscored), "status", "progress"}.
+        The titles of a fetched list (MEDIA_FIELDS of bot.anilist) are stored in MediaStore;
+        a cached list never reads them, so serving one parses no JSON.
 
 Every list is read, custom lists too (they may hold entries hidden from the status lists), and
 entries are de-duplicated by media id.
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 CHUNK_SIZE = 500
 # AniList returns at most the 11,000 most recently updated entries: 22 chunks.
 MAX_CHUNKS = 22
+USE_RESOLUTION_S = 3600.0
 
 ENTRY_FIELDS = fields(
     "mediaId", "status", "score(format: POINT_10_DECIMAL)", "progress", Field("media", MEDIA_FIELDS)
@@ -71,7 +73,6 @@ class UserList:
     media_type: str
     fetched_at: float
     entries: list[dict[str, Any]]
-    media: dict[int, dict[str, Any]]
 
 
 class UserListService:
@@ -96,8 +97,8 @@ class UserListService:
         guard = self._db.guard(username=username, base=guard)
         stored = await self._store.load_user_list(username, media_type)
         if stored is not None and time.time() - stored.fetched_at < self._cache_seconds:
-            await self._store.touch_user_list(username, media_type, time.time())
-            return await self._with_media(stored)
+            await self._note_use(stored)
+            return _as_user_list(stored)
         key = (username.lower(), media_type)
         task = self._fetching.get(key)
         if task is None:
@@ -114,11 +115,12 @@ class UserListService:
         if not task.cancelled():
             task.exception()  # retrieved here so that no caller left is not an error
 
-    async def _with_media(self, stored: StoredList) -> UserList:
-        media = await self._store.media_by_ids(e["mediaId"] for e in stored.entries)
-        return UserList(
-            stored.username, stored.media_type, stored.fetched_at, stored.entries, media
-        )
+    async def _note_use(self, stored: StoredList) -> None:
+        """Restart the stored list's retention, at most once an hour: retention counts in
+        days, and a write per cached request would queue every request behind the writer."""
+        now = time.time()
+        if now - stored.used_at >= USE_RESOLUTION_S:
+            await self._store.touch_user_list(stored.username, stored.media_type, now)
 
     async def _refresh(
         self,
@@ -129,7 +131,7 @@ class UserListService:
         guard: WriteGuard,
     ) -> UserList:
         try:
-            fetched = await self._fetch(username, media_type, deadline_s)
+            fetched, media = await self._fetch(username, media_type, deadline_s)
         except (AniListUserNotFound, AniListPrivateUser):
             # AniList no longer shows this list to anyone; neither do we.
             await self._store.delete_user_list(username, media_type)
@@ -138,22 +140,20 @@ class UserListService:
             if stored is None:
                 raise
             log.warning("serving %s's expired %s list: %s", username, media_type, error)
-            await self._store.touch_user_list(username, media_type, time.time())
-            return await self._with_media(stored)
+            await self._note_use(stored)
+            return _as_user_list(stored)
         try:
             await self._store.save_user_list(
-                fetched.username,
-                media_type,
-                fetched.entries,
-                fetched.media.values(),
-                fetched.fetched_at,
-                guard,
+                fetched.username, media_type, fetched.entries, media, fetched.fetched_at, guard
             )
         except UserForgotten:
             log.info("not caching %s's %s list: forgotten during the fetch", username, media_type)
         return fetched
 
-    async def _fetch(self, username: str, media_type: str, deadline_s: float | None) -> UserList:
+    async def _fetch(
+        self, username: str, media_type: str, deadline_s: float | None
+    ) -> tuple[UserList, list[dict[str, Any]]]:
+        """The list and the titles on it, as AniList sent them."""
         deadline = None if deadline_s is None else time.monotonic() + deadline_s
         canonical = username
         entries: dict[int, dict[str, Any]] = {}
@@ -185,4 +185,9 @@ class UserListService:
                         media[media_id] = entry["media"]
             if not collection.get("hasNextChunk"):
                 break
-        return UserList(canonical, media_type, time.time(), list(entries.values()), media)
+        fetched = UserList(canonical, media_type, time.time(), list(entries.values()))
+        return fetched, list(media.values())
+
+
+def _as_user_list(stored: StoredList) -> UserList:
+    return UserList(stored.username, stored.media_type, stored.fetched_at, stored.entries)

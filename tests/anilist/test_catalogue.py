@@ -126,7 +126,7 @@ async def test_list_fetch_does_not_replace_catalogue_titles(client, db, lists):
     store = MediaStore(db)
     catalogue_ids = {m["id"] for m in await store.catalogue("ANIME")}
     heavy = await lists.get_list("HeavyWatcher", "ANIME")
-    shared = catalogue_ids & set(heavy.media)
+    shared = catalogue_ids & {e["mediaId"] for e in heavy.entries}
     assert shared
     stored = await store.media_by_ids(shared)
     assert all("recommendations" in m for m in stored.values())
