@@ -52,6 +52,8 @@ MAX_RATE_LIMITED_RETRIES = 2
 MAX_COMPLEXITY = 500
 MAX_PAGE_DEPTH = 5000
 MAX_PER_PAGE = 50
+# Bodies at least this big are parsed in a thread (see _parse_json).
+PARSE_IN_THREAD_BYTES = 64 * 1024
 # AniList usernames: ASCII letters and digits only (checked before any request is made).
 USERNAME_RE = re.compile(r"[A-Za-z0-9]{2,20}")
 
@@ -227,7 +229,11 @@ class AniListClient:
             try:
                 async with self.limiter.slot(priority, deadline):
                     status, headers, raw = await self._post(payload, deadline)
-                return self._interpret(operation, status, headers, raw, username)
+                if status == 429:
+                    raise _Throttled(_retry_after(headers))
+                if status >= 500:
+                    raise _Transient(f"HTTP {status}")
+                return self._interpret(operation, status, await _parse_json(raw), username)
             except WaitTooLong as wait:
                 raise AniListRateLimited(wait.seconds) from None
             except _Throttled as answer:
@@ -277,21 +283,9 @@ class AniListClient:
         self.limiter.observe_remaining(remaining, sent_at)
 
     def _interpret(
-        self,
-        operation: str,
-        status: int,
-        headers: Mapping[str, str],
-        raw: bytes,
-        username: str | None,
+        self, operation: str, status: int, body: Any, username: str | None
     ) -> dict[str, Any]:
-        if status == 429:
-            raise _Throttled(_retry_after(headers))
-        if status >= 500:
-            raise _Transient(f"HTTP {status}")
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
+        """The data of a non-429, non-5xx answer, or the error it stands for."""
         if not isinstance(body, dict):
             if status < 400:
                 raise _Transient(f"malformed JSON (HTTP {status})")
@@ -316,6 +310,18 @@ class AniListClient:
         if not isinstance(data, dict):
             raise _Transient("response without data")
         return data
+
+
+async def _parse_json(raw: bytes) -> Any:
+    """The parsed body, or None when it is not JSON. A catalogue page or a long list is a
+    megabyte or more, which takes tens of milliseconds to parse: that happens in a thread, so
+    the event loop keeps answering Discord."""
+    try:
+        if len(raw) < PARSE_IN_THREAD_BYTES:
+            return json.loads(raw)
+        return await asyncio.to_thread(json.loads, raw)
+    except ValueError:
+        return None
 
 
 def _retry_after(headers: Mapping[str, str]) -> float:

@@ -4,7 +4,9 @@ number of requests."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import threading
 import time
 
 import pytest
@@ -172,3 +174,24 @@ def test_retry_time_comes_from_retry_after_then_the_reset_time_then_sixty_second
     assert 6 <= reset_in <= 7
     assert _retry_after({}) == 60
     assert _retry_after({"Retry-After": "soon"}) == 60
+
+
+async def test_a_big_answer_is_parsed_off_the_event_loop(monkeypatch):
+    """A catalogue page is a megabyte or more: its JSON is parsed in a worker thread, a small
+    answer on the loop (a thread hop would cost more than the parse)."""
+    from bot import anilist
+
+    threads = []
+    real_loads = anilist.json.loads
+
+    def recording_loads(raw, *args, **kwargs):
+        threads.append(threading.current_thread())
+        return real_loads(raw, *args, **kwargs)
+
+    monkeypatch.setattr(anilist.json, "loads", recording_loads)
+    big = json.dumps({"data": {"x": "y" * anilist.PARSE_IN_THREAD_BYTES}}).encode()
+    assert (await anilist._parse_json(big))["data"]["x"].startswith("y")
+    assert (await anilist._parse_json(b'{"data": {}}')) == {"data": {}}
+    assert await anilist._parse_json(b"<html>") is None
+    assert threads[0] is not threading.main_thread()
+    assert threads[1] is threading.main_thread()
