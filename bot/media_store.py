@@ -1,6 +1,6 @@
 """Stored AniList data: titles (table `media`), users' lists, catalogue build progress.
 
-API (all on `Database.conn`; media dicts are AniList's JSON as fetched):
+API (reads on `Database.reader`, writes on `Database.conn`; media dicts are AniList's JSON):
     MediaStore(db: Database)
     await catalogue(media_type) -> list[dict]           catalogue titles, most popular first
     await catalogue_count(media_type) -> int
@@ -33,6 +33,7 @@ from bot.storage import Database, WriteGuard
 
 # SQLite allows 32,766 host parameters; keep well under it.
 IDS_PER_QUERY = 900
+SERIALISE_ON_LOOP = 20  # titles; see media_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class StoredList:
     username: str
     media_type: str
     fetched_at: float
+    used_at: float
     entries: list[dict[str, Any]]
 
 
@@ -57,12 +59,13 @@ class MediaStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._conn = db.conn
+        self._reader = db.reader
         self._transaction = db.transaction
 
     # -- titles ---------------------------------------------------------------------------
 
     async def catalogue(self, media_type: str) -> list[dict[str, Any]]:
-        async with self._conn.execute(
+        async with self._reader.execute(
             "SELECT data FROM media WHERE type = ? AND in_catalogue = 1"
             " ORDER BY popularity DESC, id",
             (media_type,),
@@ -72,7 +75,7 @@ class MediaStore:
         return await asyncio.to_thread(lambda: [json.loads(row[0]) for row in rows])
 
     async def catalogue_count(self, media_type: str) -> int:
-        async with self._conn.execute(
+        async with self._reader.execute(
             "SELECT COUNT(*) FROM media WHERE type = ? AND in_catalogue = 1", (media_type,)
         ) as cur:
             (count,) = await cur.fetchone()
@@ -84,27 +87,14 @@ class MediaStore:
         for start in range(0, len(wanted), IDS_PER_QUERY):
             batch = wanted[start : start + IDS_PER_QUERY]
             marks = ",".join("?" * len(batch))
-            async with self._conn.execute(
+            async with self._reader.execute(
                 f"SELECT id, data FROM media WHERE id IN ({marks})", batch
             ) as cur:
                 found.update({row["id"]: json.loads(row["data"]) async for row in cur})
         return found
 
-    async def _upsert_media(
-        self, media: Iterable[Mapping[str, Any]], *, in_catalogue: bool, now: float
-    ) -> None:
-        rows = [
-            (
-                m["id"],
-                m["type"],
-                m.get("popularity") or 0,
-                int(bool(m.get("isAdult"))),
-                int(in_catalogue),
-                json.dumps(m, separators=(",", ":")),
-                now,
-            )
-            for m in media
-        ]
+    async def _upsert_media(self, rows: list[tuple], *, in_catalogue: bool) -> None:
+        """Store rows from :func:`media_rows`; call inside a transaction."""
         # A list's copy of a title never replaces the catalogue's richer copy.
         guard = "" if in_catalogue else " WHERE media.in_catalogue = 0"
         await self._conn.executemany(
@@ -135,9 +125,11 @@ class MediaStore:
             (username, media_type, e["mediaId"], e["status"], e["score"], e.get("progress"))
             for e in entries
         ]
+        # Serialised before taking the write lock, so other writers never wait for JSON.
+        titles = await media_rows(media, in_catalogue=False, now=fetched_at)
         async with self._transaction():
             self._db.check_guard(guard)
-            await self._upsert_media(media, in_catalogue=False, now=fetched_at)
+            await self._upsert_media(titles, in_catalogue=False)
             # Deleting the list row drops its entries too (ON DELETE CASCADE).
             await self._conn.execute(
                 "DELETE FROM anilist_lists WHERE username = ? AND media_type = ?",
@@ -156,14 +148,15 @@ class MediaStore:
             )
 
     async def load_user_list(self, username: str, media_type: str) -> StoredList | None:
-        async with self._conn.execute(
-            "SELECT username, fetched_at FROM anilist_lists WHERE username = ? AND media_type = ?",
+        async with self._reader.execute(
+            "SELECT username, fetched_at, used_at FROM anilist_lists"
+            " WHERE username = ? AND media_type = ?",
             (username, media_type),
         ) as cur:
             head = await cur.fetchone()
         if head is None:
             return None
-        async with self._conn.execute(
+        async with self._reader.execute(
             "SELECT media_id, status, score, progress FROM anilist_list_entries"
             " WHERE username = ? AND media_type = ? ORDER BY rowid",
             (username, media_type),
@@ -177,7 +170,9 @@ class MediaStore:
                 }
                 async for row in cur
             ]
-        return StoredList(head["username"], media_type, head["fetched_at"], entries)
+        return StoredList(
+            head["username"], media_type, head["fetched_at"], head["used_at"], entries
+        )
 
     async def touch_user_list(self, username: str, media_type: str, used_at: float) -> None:
         """Note that a request used the stored list: its retention counts from `used_at`."""
@@ -195,7 +190,7 @@ class MediaStore:
             )
 
     async def all_lists(self, media_type: str) -> dict[str, list[dict[str, Any]]]:
-        async with self._conn.execute(
+        async with self._reader.execute(
             "SELECT l.username, e.media_id, e.score, e.status FROM anilist_lists l"
             " JOIN anilist_list_entries e"
             " ON e.username = l.username AND e.media_type = l.media_type"
@@ -216,7 +211,7 @@ class MediaStore:
         return await asyncio.to_thread(group)
 
     async def list_count(self, media_type: str) -> int:
-        async with self._conn.execute(
+        async with self._reader.execute(
             "SELECT COUNT(*) FROM anilist_lists WHERE media_type = ?", (media_type,)
         ) as cur:
             (count,) = await cur.fetchone()
@@ -225,7 +220,7 @@ class MediaStore:
     # -- catalogue builds -----------------------------------------------------------------
 
     async def catalogue_build(self, media_type: str) -> CatalogueBuild | None:
-        async with self._conn.execute(
+        async with self._reader.execute(
             "SELECT media_type, target, next_page, fetched, started_at, completed_at"
             " FROM catalogue_builds WHERE media_type = ?",
             (media_type,),
@@ -262,8 +257,9 @@ class MediaStore:
         On completion, titles this build did not fetch leave the catalogue (they stay stored
         for lists that hold them).
         """
+        titles = await media_rows(media, in_catalogue=True, now=time.time())
         async with self._transaction():
-            await self._upsert_media(media, in_catalogue=True, now=time.time())
+            await self._upsert_media(titles, in_catalogue=True)
             await self._conn.execute(
                 "UPDATE catalogue_builds SET next_page = ?, fetched = ?, completed_at = ?"
                 " WHERE media_type = ?",
@@ -278,3 +274,29 @@ class MediaStore:
         return CatalogueBuild(
             build.media_type, build.target, next_page, fetched, build.started_at, completed_at
         )
+
+
+async def media_rows(
+    media: Iterable[Mapping[str, Any]], *, in_catalogue: bool, now: float
+) -> list[tuple]:
+    """Rows of the `media` table for these titles. Serialising hundreds of titles takes
+    milliseconds of CPU, so more than a few are serialised in a thread."""
+
+    def rows(items: list[Mapping[str, Any]]) -> list[tuple]:
+        return [
+            (
+                m["id"],
+                m["type"],
+                m.get("popularity") or 0,
+                int(bool(m.get("isAdult"))),
+                int(in_catalogue),
+                json.dumps(m, separators=(",", ":")),
+                now,
+            )
+            for m in items
+        ]
+
+    items = list(media)
+    if len(items) <= SERIALISE_ON_LOOP:
+        return rows(items)
+    return await asyncio.to_thread(rows, items)

@@ -1,9 +1,18 @@
-"""SQLite storage: one aiosqlite connection, schema migrations keyed on PRAGMA user_version.
+"""SQLite storage: aiosqlite connections, schema migrations keyed on PRAGMA user_version.
 
 Table and column names of `feedback` are a contract (other tools read them); keep them.
-Every write goes through `Database.transaction()`: the connection is shared by all coroutines,
-so without one lock a write could land inside another coroutine's open transaction (and be
-rolled back with it, or lost with a killed process). A committed write survives a killed process.
+Every write goes through `Database.transaction()` on `Database.conn`: that connection is shared
+by all coroutines, so without one lock a write could land inside another coroutine's open
+transaction (and be rolled back with it, or lost with a killed process). A committed write
+survives a killed process.
+
+Reads outside a transaction go through `Database.reader`, a second, read-only connection: each
+aiosqlite connection runs its statements one after another in its own thread, and in WAL mode a
+reader never waits for the writer, so a read (a rating click's lookup, a cached list) never
+queues behind a long write, nor a write behind a long read.
+
+Linked accounts are also kept in memory (a few bytes per person): `/recommend` and rating
+clicks ask for them before they acknowledge Discord, which must take no database round trip.
 """
 
 from __future__ import annotations
@@ -178,9 +187,11 @@ class ForgetCounts:
 class Database:
     """Owns the aiosqlite connection. Open with `await Database.open(path)`; close with close()."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self.conn = conn
+        self.reader = reader
         self._write_lock = asyncio.Lock()
+        self._links: dict[int, str] = {}
         # Erasures since start-up, by "user:<id>" / "name:<lower-case username>". In memory is
         # enough: a request that was running when the process stopped cannot write any more.
         self._erasures: dict[str, int] = {}
@@ -207,22 +218,29 @@ class Database:
     async def open(cls, path: str | Path) -> Database:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode = WAL")
-        # NORMAL in WAL mode loses nothing when the process dies, only on power loss.
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA busy_timeout = 5000")
-        db = cls(conn)
+        conn = await _connect(path)
+        reader = conn
         try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode loses nothing when the process dies, only on power loss.
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            db = cls(conn, reader)
             await db._migrate(path)
+            if str(path) != ":memory:":  # a second :memory: connection is another database
+                db.reader = reader = await _connect(path)
+                await reader.execute("PRAGMA query_only = ON")
+            await db._load_links()
         except BaseException:
             await conn.close()
+            if reader is not conn:
+                await reader.close()
             raise
         return db
 
     async def close(self) -> None:
+        if self.reader is not self.conn:
+            await self.reader.close()
         await self.conn.close()
 
     async def _migrate(self, path: str | Path) -> None:
@@ -242,7 +260,7 @@ class Database:
             )
 
     async def schema_version(self) -> int:
-        async with self.conn.execute("PRAGMA user_version") as cur:
+        async with self.reader.execute("PRAGMA user_version") as cur:
             (version,) = await cur.fetchone()
         return version
 
@@ -276,7 +294,7 @@ class Database:
     # -- meta -------------------------------------------------------------------------------
 
     async def get_meta(self, key: str) -> str | None:
-        async with self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+        async with self.reader.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
             row = await cur.fetchone()
         return None if row is None else row["value"]
 
@@ -309,14 +327,14 @@ class Database:
         )
 
     async def ratings_of(self, discord_user_id: int, media_type: str) -> dict[int, int]:
-        async with self.conn.execute(
+        async with self.reader.execute(
             "SELECT media_id, rating FROM feedback WHERE discord_user_id = ? AND media_type = ?",
             (discord_user_id, media_type),
         ) as cur:
             return {row["media_id"]: row["rating"] async for row in cur}
 
     async def feedback_count(self, media_type: str) -> int:
-        async with self.conn.execute(
+        async with self.reader.execute(
             "SELECT COUNT(*) FROM feedback WHERE media_type = ?", (media_type,)
         ) as cur:
             (count,) = await cur.fetchone()
@@ -324,7 +342,7 @@ class Database:
 
     async def all_feedback(self, media_type: str) -> list[tuple[int, str | None, int, int]]:
         """Every rating of one type as (discord_user_id, anilist_username, media_id, rating)."""
-        async with self.conn.execute(
+        async with self.reader.execute(
             "SELECT discord_user_id, anilist_username, media_id, rating FROM feedback"
             " WHERE media_type = ?",
             (media_type,),
@@ -335,27 +353,33 @@ class Database:
 
     # -- linked accounts --------------------------------------------------------------------
 
+    async def _load_links(self) -> None:
+        async with self.reader.execute(
+            "SELECT discord_user_id, anilist_username FROM linked_accounts"
+        ) as cur:
+            self._links = {row[0]: row[1] async for row in cur}
+
     async def link_account(self, discord_user_id: int, anilist_username: str) -> None:
-        await self.write(
-            "INSERT INTO linked_accounts (discord_user_id, anilist_username, linked_at)"
-            " VALUES (?, ?, ?) ON CONFLICT (discord_user_id) DO UPDATE SET"
-            " anilist_username = excluded.anilist_username, linked_at = excluded.linked_at",
-            (discord_user_id, anilist_username, time.time()),
-        )
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO linked_accounts (discord_user_id, anilist_username, linked_at)"
+                " VALUES (?, ?, ?) ON CONFLICT (discord_user_id) DO UPDATE SET"
+                " anilist_username = excluded.anilist_username, linked_at = excluded.linked_at",
+                (discord_user_id, anilist_username, time.time()),
+            )
+            self._links[discord_user_id] = anilist_username
 
     async def linked_username(self, discord_user_id: int) -> str | None:
-        async with self.conn.execute(
-            "SELECT anilist_username FROM linked_accounts WHERE discord_user_id = ?",
-            (discord_user_id,),
-        ) as cur:
-            row = await cur.fetchone()
-        return None if row is None else row["anilist_username"]
+        """The AniList username this Discord user linked, or None; answered from memory."""
+        return self._links.get(discord_user_id)
 
     async def unlink_account(self, discord_user_id: int) -> bool:
-        removed = await self.write(
-            "DELETE FROM linked_accounts WHERE discord_user_id = ?", (discord_user_id,)
-        )
-        return removed > 0
+        async with self.transaction() as conn:
+            removed = await conn.execute(
+                "DELETE FROM linked_accounts WHERE discord_user_id = ?", (discord_user_id,)
+            )
+            self._links.pop(discord_user_id, None)
+        return removed.rowcount > 0
 
     # -- recommendation history -------------------------------------------------------------
 
@@ -381,7 +405,7 @@ class Database:
     async def recently_recommended(
         self, discord_user_id: int, media_type: str, within_days: float = 90.0
     ) -> set[int]:
-        async with self.conn.execute(
+        async with self.reader.execute(
             "SELECT DISTINCT media_id FROM recommendation_log"
             " WHERE discord_user_id = ? AND media_type = ? AND shown_at >= ?",
             (discord_user_id, media_type, time.time() - within_days * 86400),
@@ -410,7 +434,7 @@ class Database:
         self, interaction_id: int
     ) -> tuple[int, str, list[dict]] | None:
         """(requester_id, media_type, picks) of a message the bot showed, or None."""
-        async with self.conn.execute(
+        async with self.reader.execute(
             "SELECT requester_id, media_type, picks FROM recommendation_messages"
             " WHERE interaction_id = ?",
             (interaction_id,),
@@ -461,6 +485,7 @@ class Database:
             )
             counts[-1] += cur.rowcount
             self._erased(f"user:{discord_user_id}")
+            self._links.pop(discord_user_id, None)
         return ForgetCounts(*counts, anilist_list_rows=list_rows)
 
     @staticmethod
@@ -509,3 +534,10 @@ class Database:
         return PruneCounts(
             lists.rowcount, entries, history.rowcount, messages.rowcount, media.rowcount
         )
+
+
+async def _connect(path: str | Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute("PRAGMA busy_timeout = 5000")
+    return conn

@@ -7,6 +7,10 @@ a forged or malformed id must get a polite refusal, not a silent "interaction fa
 A rating counts only for a title the message showed: one of the picks stored for it. Once
 retention has pruned those picks, the message's own rating buttons decide instead (Discord
 sends the message's components with the click, as the bot sent them).
+
+Before a click is acknowledged it reads two rows by primary key, on the database's read-only
+connection (which never waits for a write), and commits its own row; the clicker's linked
+account comes from memory.
 """
 
 from __future__ import annotations

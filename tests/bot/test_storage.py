@@ -142,3 +142,34 @@ async def test_a_write_never_lands_inside_another_coroutines_transaction(db):
         await batch
     assert await db.ratings_of(1, "ANIME") == {5: 8}
     assert await db.get_meta("k") is None
+
+
+async def test_links_answer_from_memory_and_survive_a_reopen(tmp_path):
+    """Links are kept in memory (read before Discord is acknowledged) and always match the
+    table: after link, relink, unlink, /forget, and after reopening the database."""
+    path = tmp_path / "anime8.db"
+    db = await Database.open(path)
+    await db.link_account(1, "Alice")
+    await db.link_account(2, "Bob")
+    await db.link_account(2, "Bobby")
+    await db.link_account(3, "Carol")
+    assert await db.unlink_account(3)
+    assert not await db.unlink_account(3)
+    await db.forget_user(1)
+    assert [await db.linked_username(u) for u in (1, 2, 3)] == [None, "Bobby", None]
+    await db.close()
+
+    reopened = await Database.open(path)
+    assert [await reopened.linked_username(u) for u in (1, 2, 3)] == [None, "Bobby", None]
+    async with reopened.reader.execute("SELECT discord_user_id FROM linked_accounts") as cur:
+        assert [row[0] async for row in cur] == [2]
+    await reopened.close()
+
+
+async def test_the_reader_cannot_write_and_sees_every_commit(db):
+    """Reads go through a second, query-only connection that sees what the writer committed."""
+    await db.save_rating(1, 10, "ANIME", 7)
+    assert await db.ratings_of(1, "ANIME") == {10: 7}
+    assert db.reader is not db.conn
+    with pytest.raises(sqlite3.OperationalError):
+        await db.reader.execute("DELETE FROM feedback")
