@@ -4,6 +4,7 @@ and write the fitted state where the bot maps it (model.fitted)."""
 from __future__ import annotations
 
 import asyncio
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ class BuildResult:
     lists: int
     ratings: int
     seconds: float
+    peak_rss: int  # bytes: the child's high-water mark, reading and fitting included
 
 
 def fitted_path(models_dir: Path, media_type: str) -> Path:
@@ -68,6 +70,7 @@ def build_job(
     model = Recommender(catalogue, lists, feedback)
     path = fitted_path(models_dir, media_type)
     save_fitted(model, path)
-    return BuildResult(
-        path, len(model.catalogue), len(lists), len(feedback), time.perf_counter() - started
-    )
+    seconds = time.perf_counter() - started
+    # ru_maxrss is in KiB on Linux.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return BuildResult(path, len(model.catalogue), len(lists), len(feedback), seconds, peak)

@@ -106,6 +106,7 @@ class ServingState:
     titles_at_build: int = 0
     rebuild: asyncio.Task | None = None
     dirty: bool = False  # asked to rebuild while a rebuild ran: run one more
+    last_build: BuildResult | None = None
 
 
 class WarmingUp(UserFacingError):
@@ -164,6 +165,10 @@ class RecommendationService:
     def is_building(self, media_type: str) -> bool:
         """Whether a build of this type's model is running or asked for."""
         return self._states[media_type].rebuild is not None
+
+    def last_build(self, media_type: str) -> BuildResult | None:
+        """What the last finished build of this type fitted on, and what it cost."""
+        return self._states[media_type].last_build
 
     def model_version(self, media_type: str) -> int:
         return self._states[media_type].version
@@ -267,14 +272,17 @@ class RecommendationService:
             state.stage = "loading"
         model, version = await self._load(media_type)
         self._serve(media_type, model, version, lists=built.lists)
+        state.last_build = built
         log.info(
-            "%s model ready: version %d, %d titles, %d lists, %d ratings, fitted in %.1f s",
+            "%s model ready: version %d, %d titles, %d lists, %d ratings, fitted in %.1f s"
+            " (peak %d MiB)",
             media_type,
             version,
             built.titles,
             built.lists,
             built.ratings,
             built.seconds,
+            built.peak_rss // 2**20,
         )
 
     async def _load(self, media_type: str) -> tuple[Recommender, int]:
