@@ -21,11 +21,11 @@ from pathlib import Path
 import aiohttp
 
 from bot.anilist import AniListClient
-from bot.catalogue import PAGES_PER_REQUEST, CatalogueBuilder
-from bot.media_store import MediaStore
-from bot.rate_limit import RateLimiter
+from bot.anilist.catalogue_builder import PAGES_PER_REQUEST, CatalogueBuilder
+from bot.anilist.rate_limit import RateLimiter
+from bot.anilist.user_lists import UserListService
 from bot.storage import Database
-from bot.user_lists import UserListService
+from bot.storage.media import MediaStore
 from tests.fakes.anilist_server import FakeAniList, FakeData
 
 CATALOGUE_SIZE = 5000

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import psutil
 
-from bot.rate_limit import RateLimiter
+from bot.anilist.rate_limit import RateLimiter
 from tests.e2e.conftest import BotHarness, start_with_catalogue
 from tests.fakes.anilist_server import FakeAniList, FakeData
 from tests.fakes.discord_emulator import DiscordEmulator
@@ -540,7 +540,7 @@ async def rss_only(size: int) -> None:
                 swap_limiter(harness)
                 async with asyncio.timeout(400):
                     await harness.bot.catalogue.wait_complete()
-                    await harness.bot.recommendations.wait_idle()
+                    await harness.bot.recommendations.models.wait_idle()
                 for media_type in ("ANIME", "MANGA"):
                     record = await emulator.invoke(
                         "recommend", {"username": "user01", "type": media_type, "count": 5}

@@ -29,10 +29,10 @@ import psutil
 
 from benchmarks.report import mib, percentile, table
 from bot.config import Settings
-from bot.media_store import MediaStore
-from bot.model_build import fitted_path
-from bot.recommendations import RecommendationService
+from bot.services.model_build import fitted_path
+from bot.services.recommendations import RecommendationService
 from bot.storage import Database
+from bot.storage.media import MediaStore
 from model.data import read_catalogue, read_lists
 
 CATALOGUE_SIZE = 5000  # the bot's largest CATALOGUE_SIZE
@@ -123,15 +123,15 @@ async def measure(titles: list[dict], lists: dict[str, list[dict]], root: Path) 
 
         ticking = asyncio.create_task(ticker())
         started = time.perf_counter()
-        service.request_rebuild("ANIME")
-        await service.wait_idle()
+        service.models.request_rebuild("ANIME")
+        await service.models.wait_idle()
         wall = time.perf_counter() - started
         done.set()
         await ticking
-        model = service.serving_model("ANIME")
+        model = service.models.serving_model("ANIME")
         if model is None or model.collab is None:
             raise RuntimeError("the rebuild did not produce a fitted model")
-        built = service.last_build("ANIME")
+        built = service.models.last_build("ANIME")
         return Row(
             lists=len(lists),
             entries=entries,

@@ -13,16 +13,16 @@ import discord
 from discord.ext import commands
 
 from bot.anilist import AniListClient
-from bot.catalogue import CatalogueBuilder, CatalogueKeeper
+from bot.anilist.catalogue_builder import CatalogueBuilder, CatalogueKeeper
+from bot.anilist.rate_limit import RateLimiter
+from bot.anilist.user_lists import UserListService
 from bot.config import Settings
 from bot.discord_endpoints import apply_discord_endpoints
 from bot.error_handler import Anime8CommandTree
-from bot.media_store import MediaStore
-from bot.rate_limit import RateLimiter
-from bot.recommendations import RecommendationService
-from bot.retention import Pruner
+from bot.services.recommendations import RecommendationService
+from bot.services.retention import Pruner
 from bot.storage import Database
-from bot.user_lists import UserListService
+from bot.storage.media import MediaStore
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Anime8Bot(commands.Bot):
                 self.db,
                 settings.catalogue_size,
                 settings.catalogue_max_age_days,
-                on_batch=self.recommendations.catalogue_grew,
+                on_batch=self.recommendations.models.catalogue_grew,
             )
             self.catalogue = CatalogueKeeper(builder)
             self.recommendations.catalogue_status = self.catalogue.status

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.anilist import MEDIA_TYPES
 from bot.core import Anime8Bot
 from bot.error_handler import reply_with_error
+from bot.storage import forget_user
 
 FORGET_PREFIX = "anime8:forget:"
 
@@ -45,11 +46,11 @@ class ForgetButton(
                 )
                 return
             bot = interaction.client
-            counts = await bot.db.forget_user(self.user_id)
+            counts = await forget_user(bot.db, self.user_id)
             if counts.feedback or counts.anilist_list_rows:
                 # The models hold the deleted ratings and lists in memory until rebuilt.
                 for media_type in MEDIA_TYPES:
-                    bot.recommendations.request_rebuild(media_type)
+                    bot.recommendations.models.request_rebuild(media_type)
             await interaction.response.edit_message(
                 content=(
                     f"Done: deleted {_count(counts.total, 'row')}: "

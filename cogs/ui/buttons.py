@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 RATING_PREFIX = "anime8:rate:"
 PAGE_PREFIX = "anime8:page:"
-RATINGS = range(0, 11)
+RATINGS = range(11)
 MAX_CUSTOM_ID = 100
 _DIGITS = re.compile(r"[0-9]{1,20}")
 

@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 
 from bot.anilist import AniListClient
-from bot.rate_limit import RateLimiter
+from bot.anilist.rate_limit import RateLimiter
+from bot.anilist.user_lists import UserListService
 from bot.storage import Database
-from bot.user_lists import UserListService
 from tests.fakes.anilist_server import FakeAniList, FakeData
 
 WINDOW_S = 2.0

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from graphql import parse
 
-from bot.catalogue import (
+from bot.anilist.catalogue_builder import (
     PAGE_COMPLEXITY,
     PAGES_PER_REQUEST,
     RECOMMENDATIONS_PER_TITLE,
@@ -15,7 +15,7 @@ from bot.catalogue import (
     CatalogueKeeper,
     catalogue_query,
 )
-from bot.media_store import MediaStore
+from bot.storage.media import MediaStore
 from tests.anilist.conftest import eventually
 from tests.fakes.anilist_server import MAX_COMPLEXITY, Fault, query_complexity
 

@@ -12,7 +12,6 @@ import time
 import pytest
 
 from bot.anilist import (
-    MAX_RATE_LIMITED_RETRIES,
     AniListClient,
     AniListPrivateUser,
     AniListQueryError,
@@ -20,10 +19,10 @@ from bot.anilist import (
     AniListUnavailable,
     AniListUserNotFound,
     InvalidUsername,
-    _retry_after,
 )
+from bot.anilist.client import MAX_RATE_LIMITED_RETRIES, _retry_after
+from bot.anilist.rate_limit import Priority, RateLimiter
 from bot.errors import UserFacingError
-from bot.rate_limit import Priority, RateLimiter
 from tests.fakes.anilist_server import Fault
 
 USER = "query UserExists($name: String) { User(name: $name) { id name } }"
@@ -179,7 +178,7 @@ def test_retry_time_comes_from_retry_after_then_the_reset_time_then_sixty_second
 async def test_a_big_answer_is_parsed_off_the_event_loop(monkeypatch):
     """A catalogue page is a megabyte or more: its JSON is parsed in a worker thread, a small
     answer on the loop (a thread hop would cost more than the parse)."""
-    from bot import anilist
+    from bot.anilist import client as anilist
 
     threads = []
     real_loads = anilist.json.loads

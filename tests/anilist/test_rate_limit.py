@@ -8,9 +8,9 @@ import time
 import pytest
 
 from bot.anilist import AniListClient
-from bot.catalogue import CatalogueBuilder
-from bot.rate_limit import Priority, RateLimiter, WaitTooLong
-from bot.user_lists import UserListService
+from bot.anilist.catalogue_builder import CatalogueBuilder
+from bot.anilist.rate_limit import Priority, RateLimiter, WaitTooLong
+from bot.anilist.user_lists import UserListService
 from tests.anilist.conftest import LIMIT, WINDOW_S, eventually
 from tests.fakes.anilist_server import FakeAniList
 

@@ -8,8 +8,8 @@ import pytest
 from graphql import build_schema, parse, validate
 
 from bot.anilist import USER_QUERY
-from bot.catalogue import PAGES_PER_REQUEST, catalogue_query
-from bot.user_lists import LIST_QUERY
+from bot.anilist.catalogue_builder import PAGES_PER_REQUEST, catalogue_query
+from bot.anilist.user_lists import LIST_QUERY
 from tests.fakes.anilist_server import SCHEMA_PATH
 
 REPO = Path(__file__).resolve().parents[2]

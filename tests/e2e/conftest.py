@@ -140,7 +140,7 @@ async def start_with_catalogue(harness: BotHarness, **overrides: str) -> Anime8B
     async with asyncio.timeout(60):
         if bot.catalogue is not None:
             await bot.catalogue.wait_complete()
-        await bot.recommendations.wait_idle()
+        await bot.recommendations.models.wait_idle()
     return bot
 
 

@@ -72,7 +72,7 @@ async def test_autotrain_is_refused_to_non_owners(ready_bot, emulator):
     record = await emulator.invoke("autotrain", user="bob")
     reply = await record.wait_message()
     assert "owners" in reply["content"] and reply["flags"] & FLAG_EPHEMERAL
-    assert ready_bot.recommendations.model_version("ANIME") == 0
+    assert ready_bot.recommendations.models.model_version("ANIME") == 0
 
 
 async def store_taste_groups(bot, users: int = 60, groups: int = 3, per_group: int = 40) -> None:
@@ -152,13 +152,13 @@ async def test_autotrain_by_owner_reports_progress_and_swaps_model(
     assert "Now serving model version 1" in final["content"], final["content"]
     shown = [e.data["content"] for e in emulator.events_of("message_update")]
     assert any(c.startswith("Training ANIME: epoch") and "loss" in c for c in shown), shown
-    assert ready_bot.recommendations.model_version("ANIME") == 1
-    assert ready_bot.recommendations.serving_model("ANIME").trained
+    assert ready_bot.recommendations.models.model_version("ANIME") == 1
+    assert ready_bot.recommendations.models.serving_model("ANIME").trained
     assert list((harness.data_dir / "models").glob("anime-v1.pt"))
     # A restart serves the trained checkpoint.
     bot = await harness.restart()
-    await bot.recommendations.wait_idle()
-    assert bot.recommendations.model_version("ANIME") == 1
+    await bot.recommendations.models.wait_idle()
+    assert bot.recommendations.models.model_version("ANIME") == 1
 
 
 async def test_autotrain_on_four_lists_reports_figures_and_keeps_a_net_that_is_not_better(
@@ -178,8 +178,8 @@ async def test_autotrain_on_four_lists_reports_figures_and_keeps_a_net_that_is_n
     assert "4 lists, 1 ratings" in final["content"] and "final loss" in final["content"]
     assert "before" in final["content"] and "after" in final["content"]
     assert final["content"].endswith("so the untrained model stays."), final["content"]
-    assert ready_bot.recommendations.model_version("ANIME") == 0
-    assert not ready_bot.recommendations.serving_model("ANIME").trained
+    assert ready_bot.recommendations.models.model_version("ANIME") == 0
+    assert not ready_bot.recommendations.models.serving_model("ANIME").trained
     assert not list((harness.data_dir / "models").glob("anime-v*.pt"))
 
 
@@ -196,13 +196,13 @@ async def test_training_past_its_time_limit_is_stopped_and_can_run_again(
     """TRAINING_TIMEOUT_MINUTES=0.05 (3 s): the child is killed, the owner is told, and the next
     /autotrain runs."""
     bot = await harness.restart(TRAINING_TIMEOUT_MINUTES="0.05")
-    await bot.recommendations.wait_idle()
+    await bot.recommendations.models.wait_idle()
     await store_taste_groups(bot, users=300)
     record = await emulator.invoke("autotrain", user="owner")
     reply = await record.wait_message(lambda m: "longer than" in m["content"], timeout=60)
     assert "serving model stays" in reply["content"]
     assert not bot.recommendations.training_in_progress
-    await bot.recommendations.wait_idle()
+    await bot.recommendations.models.wait_idle()
     assert bot.recommendations.child_processes == 0
     again = await emulator.invoke("autotrain", user="owner")
     assert "already" not in (await again.wait_message(timeout=30))["content"]
@@ -220,7 +220,7 @@ async def test_failed_training_keeps_the_old_model_serving(ready_bot, emulator, 
     """If training fails (here: the checkpoint cannot be written, because a file stands where
     the models folder should be), the owner is told and the serving model keeps serving."""
     await store_taste_groups(ready_bot)  # a net that ranks better, so it is saved
-    serving = ready_bot.recommendations.serving_model("ANIME")
+    serving = ready_bot.recommendations.models.serving_model("ANIME")
     models = harness.data_dir / "models"
     shutil.rmtree(models)  # the serving model maps its fitted file, which stays readable
     models.write_text("not a folder")
@@ -230,8 +230,8 @@ async def test_failed_training_keeps_the_old_model_serving(ready_bot, emulator, 
     # The failure replaced the progress message instead of following it.
     assert reply["id"] == record.original["id"] and not record.followups
     assert reply["content"].startswith("Training ANIME stopped. Something went wrong")
-    assert ready_bot.recommendations.serving_model("ANIME") is serving
-    assert ready_bot.recommendations.model_version("ANIME") == 0
+    assert ready_bot.recommendations.models.serving_model("ANIME") is serving
+    assert ready_bot.recommendations.models.model_version("ANIME") == 0
     assert not ready_bot.recommendations.training_in_progress
     rec = await emulator.invoke("recommend", {"username": "Alice", "count": 1})
     assert (await rec.wait_message(timeout=20))["embeds"]
@@ -244,6 +244,6 @@ async def test_the_bot_trains_by_itself_once_enough_new_lists_arrived(ready_bot)
     await store_taste_groups(ready_bot)
     report = await service.train_if_due("ANIME")
     assert report is not None and report.result.improved
-    assert service.model_version("ANIME") == 1
+    assert service.models.model_version("ANIME") == 1
     assert await service.train_if_due("ANIME") is None
     assert await service.train_if_due("MANGA") is None  # nothing stored for manga

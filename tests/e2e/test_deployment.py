@@ -4,16 +4,19 @@ AniList down and back, a 429, a restart with a full catalogue."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
 
-from bot.media_store import MediaStore
 from bot.storage import Database
+from bot.storage.media import MediaStore
 from tests.fakes.anilist_server import FakeAniList, FakeData, Fault
 from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
 
 PREFERENCES = {"preferences": "action comedy", "count": 3}
+
+log = logging.getLogger(__name__)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +97,7 @@ async def test_anilist_down_at_first_start_then_back_recovers_without_a_restart(
 
         anilist.outage_status = None
         seconds = await ask_until_picks(emulator, PREFERENCES, within_s=120)
-        print(f"recommendations {seconds:.1f} s after AniList came back")
+        log.info("recommendations %.1f s after AniList came back", seconds)
         harness.check_alive()
 
 
@@ -142,7 +145,7 @@ async def test_restart_with_a_full_catalogue_logs_in_at_once_and_warms_up_in_the
         if not is_picks(message):
             assert message["flags"] & FLAG_EPHEMERAL
             assert message["content"].startswith("I'm warming up after a restart")
-        await bot.recommendations.wait_idle()
+        await bot.recommendations.models.wait_idle()
         message, _ = await ask(emulator, PREFERENCES)
         assert is_picks(message)
         assert anilist.requests_by_operation["Catalogue"] == 0  # fresh: nothing refetched
@@ -157,25 +160,25 @@ async def test_a_restart_serves_the_previous_fitted_model_while_it_builds_a_new_
     async with FakeAniList(big_data, rate_limit=1000) as anilist:
         env = {"ANILIST_API_URL": anilist.url.rstrip("/"), "CATALOGUE_SIZE": "1500"}
         bot = await harness.start(**env)
-        await bot.recommendations.wait_idle()
+        await bot.recommendations.models.wait_idle()
         fitted = harness.data_dir / "models" / "anime-fitted.pt"
         assert fitted.stat().st_size > 0
 
         bot = await harness.restart(**env)
         # The previous state loads in milliseconds; the build takes a child process seconds.
         for _ in range(100):
-            if bot.recommendations.serving_model("ANIME") is not None:
+            if bot.recommendations.models.serving_model("ANIME") is not None:
                 break
             await asyncio.sleep(0.05)
-        assert bot.recommendations.is_building("ANIME")
+        assert bot.recommendations.models.is_building("ANIME")
         message, _ = await ask(emulator, PREFERENCES)
         assert is_picks(message)
-        await bot.recommendations.wait_idle()
+        await bot.recommendations.models.wait_idle()
 
         await harness.stop()
         fitted.write_bytes(b"damaged")
         bot = await harness.start(**env)
-        await bot.recommendations.wait_idle()
+        await bot.recommendations.models.wait_idle()
         assert "not serving the previous ANIME model" in caplog.text
         message, _ = await ask(emulator, PREFERENCES)
         assert is_picks(message)

@@ -84,7 +84,7 @@ async def test_corrupt_checkpoint_falls_back(anilist, harness, emulator):
     models.mkdir(parents=True)
     (models / "anime-v3.pt").write_bytes(b"not a checkpoint at all")
     bot = await start_with_catalogue(harness)
-    assert bot.recommendations.model_version("ANIME") == 0
+    assert bot.recommendations.models.model_version("ANIME") == 0
     message = await _shown_message(emulator, count=2)
     assert message["embeds"]
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.e2e.conftest import start_with_catalogue
 from tests.fakes.anilist_server import Fault
 from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons, render_message
+
+log = logging.getLogger(__name__)
 
 
 def media_id_of(message: dict) -> int:
@@ -37,7 +41,7 @@ async def test_recommend_shows_rich_pages_with_rating_buttons(ready_bot, emulato
     first = await record.first_response()
     assert first.type == 5  # deferred at once, then the picks follow
     message = await record.wait_message(timeout=20)
-    print(render_message(message))
+    log.info("the message as Discord would render it:\n%s", render_message(message))
     embed = message["embeds"][0]
     assert embed["url"].startswith("https://anilist.co/")
     assert embed["footer"]["text"] == "1 / 3"

@@ -9,7 +9,7 @@ import sqlite3
 import sys
 import time
 
-from bot.retention import prune_expired
+from bot.services.retention import prune_expired
 from bot.storage import MIGRATIONS
 from tests.e2e.test_process import REPO
 from tests.e2e.test_recommend import media_id_of, recommend

@@ -1426,9 +1426,12 @@ class DiscordEmulator:
         if command.get("nsfw") and not channel.nsfw:
             raise LookupError(f"/{name} is age-restricted and #{channel.name} is not")
         required = command.get("default_member_permissions")
-        if in_guild and required is not None:
-            if self.permissions_of(user) & int(required) != int(required):
-                raise LookupError(f"{user.username} lacks permissions {required} for /{name}")
+        if (
+            in_guild
+            and required is not None
+            and (self.permissions_of(user) & int(required) != int(required))
+        ):
+            raise LookupError(f"{user.username} lacks permissions {required} for /{name}")
         return command
 
     def _synced_names(self) -> dict[str, list[str]]:

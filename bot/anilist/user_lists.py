@@ -29,21 +29,23 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bot.anilist import (
-    MEDIA_FIELDS,
-    MEDIA_TYPES,
-    AniListClient,
+from bot.anilist.client import AniListClient
+from bot.anilist.errors import (
     AniListPrivateUser,
     AniListRateLimited,
     AniListUnavailable,
     AniListUserNotFound,
+)
+from bot.anilist.queries import (
+    MEDIA_FIELDS,
+    MEDIA_TYPES,
     Field,
     fields,
     render,
     validate_username,
 )
-from bot.media_store import MediaStore, StoredList
 from bot.storage import Database, UserForgotten, WriteGuard
+from bot.storage.media import MediaStore, StoredList
 
 log = logging.getLogger(__name__)
 

@@ -28,101 +28,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.errors import UserFacingError
-
-# Each entry moves the schema from version i to i + 1. Append; never edit a released one.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE feedback (
-        discord_user_id INTEGER NOT NULL,
-        anilist_username TEXT,
-        media_id INTEGER NOT NULL,
-        media_type TEXT NOT NULL CHECK (media_type IN ('ANIME', 'MANGA')),
-        rating INTEGER NOT NULL CHECK (rating BETWEEN 0 AND 10),
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        PRIMARY KEY (discord_user_id, media_id)
-    );
-    CREATE TABLE recommendation_log (
-        id INTEGER PRIMARY KEY,
-        discord_user_id INTEGER NOT NULL,
-        anilist_username TEXT,
-        media_id INTEGER NOT NULL,
-        media_type TEXT NOT NULL,
-        shown_at REAL NOT NULL
-    );
-    CREATE INDEX recommendation_log_user
-        ON recommendation_log (discord_user_id, media_type, shown_at);
-    CREATE TABLE linked_accounts (
-        discord_user_id INTEGER PRIMARY KEY,
-        anilist_username TEXT NOT NULL,
-        linked_at REAL NOT NULL
-    );
-    -- Titles as AniList describes them: the catalogue plus titles seen on users' lists.
-    CREATE TABLE media (
-        id INTEGER PRIMARY KEY,
-        type TEXT NOT NULL,
-        popularity INTEGER NOT NULL DEFAULT 0,
-        is_adult INTEGER NOT NULL DEFAULT 0,
-        in_catalogue INTEGER NOT NULL DEFAULT 0,
-        data TEXT NOT NULL,
-        updated_at REAL NOT NULL
-    );
-    CREATE INDEX media_type_popularity ON media (type, popularity DESC);
-    -- Users' AniList lists: ids, statuses and scores only (training data and list cache).
-    CREATE TABLE anilist_lists (
-        username TEXT NOT NULL COLLATE NOCASE,
-        media_type TEXT NOT NULL,
-        fetched_at REAL NOT NULL,
-        PRIMARY KEY (username, media_type)
-    );
-    CREATE TABLE anilist_list_entries (
-        username TEXT NOT NULL COLLATE NOCASE,
-        media_type TEXT NOT NULL,
-        media_id INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        score REAL NOT NULL,
-        progress INTEGER,
-        PRIMARY KEY (username, media_type, media_id),
-        FOREIGN KEY (username, media_type)
-            REFERENCES anilist_lists (username, media_type) ON DELETE CASCADE
-    );
-    -- Resumable catalogue builds: where the last build got to.
-    CREATE TABLE catalogue_builds (
-        media_type TEXT PRIMARY KEY,
-        target INTEGER NOT NULL,
-        next_page INTEGER NOT NULL,
-        fetched INTEGER NOT NULL,
-        started_at REAL NOT NULL,
-        completed_at REAL
-    );
-    CREATE TABLE meta (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    );
-    """,
-    # Shown recommendations, so the page buttons of any message work after a restart. Keyed
-    # by the /recommend interaction, known before the message is sent (a click can then never
-    # arrive before its picks are stored); the message carries it as interaction_metadata.id.
-    """
-    CREATE TABLE recommendation_messages (
-        interaction_id INTEGER PRIMARY KEY,
-        requester_id INTEGER NOT NULL,
-        media_type TEXT NOT NULL,
-        picks TEXT NOT NULL,
-        created_at REAL NOT NULL
-    );
-    """,
-    # Retention: a cached list expires counted from the last time the bot used it, so record
-    # that; the indexes serve the periodic pruning and /forget.
-    """
-    ALTER TABLE anilist_lists ADD COLUMN used_at REAL NOT NULL DEFAULT 0;
-    UPDATE anilist_lists SET used_at = fetched_at;
-    CREATE INDEX anilist_lists_used ON anilist_lists (used_at);
-    CREATE INDEX recommendation_log_shown ON recommendation_log (shown_at);
-    CREATE INDEX recommendation_messages_created ON recommendation_messages (created_at);
-    CREATE INDEX recommendation_messages_requester ON recommendation_messages (requester_id);
-    """,
-)
+from bot.storage.migrations import MIGRATIONS
 
 
 class DatabaseTooNew(Exception):
@@ -149,39 +55,6 @@ class WriteGuard:
     """
 
     marks: tuple[tuple[str, int], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class PruneCounts:
-    lists: int
-    list_entries: int
-    recommendation_log: int
-    recommendation_messages: int
-    media: int
-
-    @property
-    def total(self) -> int:
-        return (
-            self.lists
-            + self.list_entries
-            + self.recommendation_log
-            + self.recommendation_messages
-            + self.media
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ForgetCounts:
-    feedback: int
-    linked_accounts: int
-    recommendation_log: int
-    anilist_list_rows: int
-
-    @property
-    def total(self) -> int:
-        return (
-            self.feedback + self.linked_accounts + self.recommendation_log + self.anilist_list_rows
-        )
 
 
 class Database:
@@ -288,8 +161,17 @@ class Database:
         if guard is not None and any(self._erasures.get(k, 0) != n for k, n in guard.marks):
             raise UserForgotten()
 
-    def _erased(self, key: str) -> None:
-        self._erasures[key] = self._erasures.get(key, 0) + 1
+    def note_erased(self, discord_user_id: int | None = None, username: str | None = None) -> None:
+        """Record, inside the transaction that erased them, that /forget erased this user's
+        and/or this AniList username's data: their guards' writes are refused from now on.
+        The user's link leaves memory with it."""
+        keys = [] if discord_user_id is None else [f"user:{discord_user_id}"]
+        if username is not None:
+            keys.append(f"name:{username.lower()}")
+        for key in keys:
+            self._erasures[key] = self._erasures.get(key, 0) + 1
+        if discord_user_id is not None:
+            self._links.pop(discord_user_id, None)
 
     # -- meta -------------------------------------------------------------------------------
 
@@ -443,97 +325,6 @@ class Database:
         if row is None:
             return None
         return row["requester_id"], row["media_type"], json.loads(row["picks"])
-
-    # -- forgetting a user ------------------------------------------------------------------
-
-    async def forget_user(self, discord_user_id: int) -> ForgetCounts:
-        """Delete everything stored about one Discord user, in one transaction.
-
-        That is their ratings, link, history and stored messages, and the cached AniList list
-        of every username they linked, rated under or asked for, unless another person's link
-        still uses that list. Requests of theirs still running write nothing afterwards (see
-        WriteGuard).
-        """
-        async with self.transaction() as conn:
-            async with conn.execute(
-                "SELECT anilist_username FROM linked_accounts WHERE discord_user_id = ?"
-                " UNION SELECT anilist_username FROM feedback WHERE discord_user_id = ?"
-                " UNION SELECT anilist_username FROM recommendation_log"
-                " WHERE discord_user_id = ?",
-                (discord_user_id,) * 3,
-            ) as cur:
-                names = {row[0].lower() for row in await cur.fetchall() if row[0]}
-            list_rows = 0
-            for name in sorted(names):
-                async with conn.execute(
-                    "SELECT 1 FROM linked_accounts WHERE discord_user_id != ?"
-                    " AND lower(anilist_username) = ?",
-                    (discord_user_id, name),
-                ) as cur:
-                    if await cur.fetchone() is not None:
-                        continue  # someone else's link still serves from this list
-                list_rows += await self._delete_lists_of(conn, name)
-                self._erased(f"name:{name}")
-            counts = []
-            for table in ("feedback", "linked_accounts", "recommendation_log"):
-                cur = await conn.execute(
-                    f"DELETE FROM {table} WHERE discord_user_id = ?", (discord_user_id,)
-                )
-                counts.append(cur.rowcount)
-            cur = await conn.execute(
-                "DELETE FROM recommendation_messages WHERE requester_id = ?", (discord_user_id,)
-            )
-            counts[-1] += cur.rowcount
-            self._erased(f"user:{discord_user_id}")
-            self._links.pop(discord_user_id, None)
-        return ForgetCounts(*counts, anilist_list_rows=list_rows)
-
-    @staticmethod
-    async def _delete_lists_of(conn: aiosqlite.Connection, username: str) -> int:
-        """Delete every cached list of `username`; returns list plus entry rows deleted."""
-        # Entries go by cascade, which rowcount does not report: count them first.
-        async with conn.execute(
-            "SELECT COUNT(*) FROM anilist_list_entries WHERE username = ?", (username,)
-        ) as cur:
-            (entries,) = await cur.fetchone()
-        cur = await conn.execute("DELETE FROM anilist_lists WHERE username = ?", (username,))
-        return entries + cur.rowcount
-
-    # -- retention --------------------------------------------------------------------------
-
-    async def prune_before(self, cutoff: float) -> PruneCounts:
-        """Delete what was last used before `cutoff` (a time.time() value), in one transaction.
-
-        Cached lists not used since then (and their entries: the training data they gave),
-        history shown before then, stored messages created before then, and titles kept only
-        for lists: out of the catalogue, on no list, unrated and in no remaining history.
-        Ratings and links stay until /forget or /unlink.
-        """
-        async with self.transaction() as conn:
-            async with conn.execute(
-                "SELECT COUNT(*) FROM anilist_list_entries e JOIN anilist_lists l"
-                " ON e.username = l.username AND e.media_type = l.media_type"
-                " WHERE l.used_at < ?",
-                (cutoff,),
-            ) as cur:
-                (entries,) = await cur.fetchone()
-            lists = await conn.execute("DELETE FROM anilist_lists WHERE used_at < ?", (cutoff,))
-            history = await conn.execute(
-                "DELETE FROM recommendation_log WHERE shown_at < ?", (cutoff,)
-            )
-            messages = await conn.execute(
-                "DELETE FROM recommendation_messages WHERE created_at < ?", (cutoff,)
-            )
-            media = await conn.execute(
-                "DELETE FROM media WHERE in_catalogue = 0 AND updated_at < ?"
-                " AND id NOT IN (SELECT media_id FROM anilist_list_entries)"
-                " AND id NOT IN (SELECT media_id FROM feedback)"
-                " AND id NOT IN (SELECT media_id FROM recommendation_log)",
-                (cutoff,),
-            )
-        return PruneCounts(
-            lists.rowcount, entries, history.rowcount, messages.rowcount, media.rowcount
-        )
 
 
 async def _connect(path: str | Path) -> aiosqlite.Connection:

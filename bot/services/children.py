@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 # Imported once by the forkserver, inherited by every job it forks.
-PRELOAD = ["bot.model_build", "bot.training_job"]
+PRELOAD = ["bot.services.model_build", "bot.services.training"]
 JOIN_TIMEOUT_S = 10.0
 
 ProgressCallback = Callable[[str], Awaitable[None]]

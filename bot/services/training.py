@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.model_build import read_stored
-from bot.retention import prune_checkpoints
+from bot.services.model_build import read_stored
+from bot.services.retention import prune_checkpoints
 from model import Recommender, load_latest, save_checkpoint
 
 

@@ -20,23 +20,22 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.anilist import (
+from bot.anilist.client import AniListClient
+from bot.anilist.errors import AniListRateLimited, AniListUnavailable
+from bot.anilist.queries import (
     MAX_COMPLEXITY,
     MAX_PAGE_DEPTH,
     MAX_PER_PAGE,
     MEDIA_FIELDS,
     MEDIA_TYPES,
-    AniListClient,
-    AniListRateLimited,
-    AniListUnavailable,
     Field,
     count_fields,
     fields,
     render,
 )
-from bot.media_store import CatalogueBuild, MediaStore
-from bot.rate_limit import Priority
+from bot.anilist.rate_limit import Priority
 from bot.storage import Database
+from bot.storage.media import CatalogueBuild, MediaStore
 
 log = logging.getLogger(__name__)
 

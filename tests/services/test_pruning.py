@@ -9,9 +9,9 @@ import time
 import pytest
 
 from bot.config import Settings
-from bot.media_store import MediaStore
-from bot.retention import prune_checkpoints, prune_expired
-from bot.storage import MIGRATIONS, Database, DatabaseTooNew, UserForgotten
+from bot.services.retention import prune_checkpoints, prune_expired
+from bot.storage import MIGRATIONS, Database, DatabaseTooNew, UserForgotten, forget_user
+from bot.storage.media import MediaStore
 
 DAY = 86400.0
 NOW = 1_800_000_000.0
@@ -97,7 +97,7 @@ async def test_forget_deletes_lists_asked_for_unless_someone_else_links_them(db)
     await db.log_recommendations(1, "Asked", "ANIME", [1])
     await db.log_recommendations(1, "Shared", "ANIME", [1])
     await db.link_account(2, "shared")
-    counts = await db.forget_user(1)
+    counts = await forget_user(db, 1)
     assert counts.anilist_list_rows == 4  # two lists and their entries
     assert await rows(db, "SELECT username FROM anilist_lists") == [("Shared",)]
 
@@ -106,7 +106,7 @@ async def test_writes_guarded_before_a_forget_are_refused_after_it(db):
     """A request's guard, taken before /forget, makes its later writes fail and store nothing."""
     guard = db.guard(1, "Alice")
     other = db.guard(2)
-    await db.forget_user(1)
+    await forget_user(db, 1)
     with pytest.raises(UserForgotten):
         await db.log_recommendations(1, "Alice", "ANIME", [1], guard)
     with pytest.raises(UserForgotten):

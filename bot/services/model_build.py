@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
-from bot.media_store import MediaStore
 from bot.storage import Database
+from bot.storage.media import MediaStore
 from model import Recommender
 from model.fitted import save_fitted
 

@@ -1,25 +1,5 @@
 """AniList GraphQL client: one per process, every request through one shared RateLimiter.
 
-API:
-    AniListClient(session: aiohttp.ClientSession, url: str, limiter: RateLimiter, *,
-                  timeout_s: float = 20.0, max_attempts: int = 3, backoff_s: float = 1.0)
-    await client.query(operation: str, query: str, variables: dict, *,
-                       priority: Priority = Priority.INTERACTIVE,
-                       deadline_s: float | None = None, username: str | None = None) -> dict
-        Returns the response's `data`. `deadline_s` is how long the caller can wait, in
-        seconds from now (None: as long as it takes, for background work). `username` is the
-        user the query is about, named in "not found" / "private" errors.
-    await client.user_exists(name: str, *, deadline_s: float | None = None) -> str
-        AniList's spelling of the name (one cheap `User(name:)` query).
-    validate_username(name: str) -> str     the name, stripped; InvalidUsername otherwise.
-    Field / render(fields) / count_fields(fields)
-        Query selections built from data, so callers can compute their query complexity.
-
-Errors (all but AniListQueryError are UserFacingError with one sentence for the user):
-    InvalidUsername, AniListUserNotFound(username), AniListPrivateUser(username),
-    AniListRateLimited(retry_after), AniListUnavailable, and AniListQueryError (a bug:
-    AniList rejected our query; logged with the operation name, shown as "something went wrong").
-
 Retries: 5xx, timeouts, connection errors and malformed JSON are retried with jittered
 exponential backoff, `max_attempts` requests in all; a 429 pauses the whole limiter for its
 Retry-After (else until its X-RateLimit-Reset, else 60 s), after which the full budget is back,
@@ -34,75 +14,28 @@ import json
 import logging
 import math
 import random
-import re
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 
-from bot.errors import UserFacingError
-from bot.rate_limit import Priority, RateLimiter, WaitTooLong
+from bot.anilist.errors import (
+    AniListPrivateUser,
+    AniListQueryError,
+    AniListRateLimited,
+    AniListUnavailable,
+    AniListUserNotFound,
+)
+from bot.anilist.queries import USER_QUERY, validate_username
+from bot.anilist.rate_limit import Priority, RateLimiter, WaitTooLong
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER_S = 60
 MAX_RATE_LIMITED_RETRIES = 2
-MAX_COMPLEXITY = 500
-MAX_PAGE_DEPTH = 5000
-MAX_PER_PAGE = 50
 # Bodies at least this big are parsed in a thread (see _parse_json).
 PARSE_IN_THREAD_BYTES = 64 * 1024
-# AniList usernames: ASCII letters and digits only (checked before any request is made).
-USERNAME_RE = re.compile(r"[A-Za-z0-9]{2,20}")
-
-
-# -- errors -------------------------------------------------------------------------------
-
-
-# AniList's MediaType values, the two kinds of title the bot recommends.
-MEDIA_TYPES = ("ANIME", "MANGA")
-
-
-class InvalidUsername(UserFacingError):
-    def __init__(self) -> None:
-        super().__init__("That isn't an AniList username: they are 2 to 20 letters and digits.")
-
-
-class AniListUserNotFound(UserFacingError):
-    def __init__(self, username: str | None) -> None:
-        who = f"called {username}" if username else "with that name"
-        super().__init__(f"There is no AniList user {who}.")
-        self.username = username
-
-
-class AniListPrivateUser(UserFacingError):
-    def __init__(self, username: str | None) -> None:
-        whose = f"{username}'s" if username else "That"
-        super().__init__(f"{whose} AniList profile or list is private, so I can't read it.")
-        self.username = username
-
-
-class AniListRateLimited(UserFacingError):
-    def __init__(self, retry_after: float) -> None:
-        self.retry_after = max(1, math.ceil(retry_after))
-        super().__init__(f"AniList is rate-limiting us; try again in {self.retry_after} s.")
-
-
-class AniListUnavailable(UserFacingError):
-    def __init__(self, reason: str = "") -> None:
-        super().__init__("AniList isn't answering right now; please try again in a few minutes.")
-        self.reason = reason
-
-
-class AniListQueryError(Exception):
-    """AniList rejected a query we built: a bug on our side, never the user's doing."""
-
-    def __init__(self, operation: str, messages: list[str]) -> None:
-        super().__init__(f"AniList rejected query {operation}: {'; '.join(messages)}")
-        self.operation = operation
-        self.messages = messages
 
 
 class _Transient(Exception):
@@ -113,73 +46,6 @@ class _Throttled(Exception):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"429, retry after {retry_after} s")
         self.retry_after = retry_after
-
-
-def validate_username(name: str) -> str:
-    name = name.strip()
-    if not USERNAME_RE.fullmatch(name):
-        raise InvalidUsername()
-    return name
-
-
-# -- query building -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One field of a selection: `name` may carry arguments, e.g. "score(format: POINT_100)"."""
-
-    name: str
-    children: tuple[Field, ...] = ()
-
-
-def fields(*names: str | Field) -> tuple[Field, ...]:
-    return tuple(n if isinstance(n, Field) else Field(n) for n in names)
-
-
-def render(selection: Iterable[Field]) -> str:
-    parts = []
-    for field in selection:
-        if field.children:
-            parts.append(f"{field.name} {{ {render(field.children)} }}")
-        else:
-            parts.append(field.name)
-    return " ".join(parts)
-
-
-def count_fields(selection: Iterable[Field]) -> int:
-    """AniList's query complexity of a selection: every requested field counts once."""
-    return sum(1 + count_fields(field.children) for field in selection)
-
-
-# What the recommender needs of a title, on users' lists and in the catalogue alike.
-MEDIA_FIELDS = fields(
-    "id",
-    "type",
-    "format",
-    Field("title", fields("romaji", "english", "native", "userPreferred")),
-    "genres",
-    Field("tags", fields("name", "rank", "category", "isAdult", "isMediaSpoiler")),
-    "isAdult",
-    "popularity",
-    "meanScore",
-    "averageScore",
-    "episodes",
-    "chapters",
-    Field("startDate", fields("year", "month", "day")),
-    "seasonYear",
-    Field(
-        "relations",
-        fields(Field("edges", fields("relationType", Field("node", fields("id", "type"))))),
-    ),
-    Field("coverImage", fields("extraLarge", "large", "color")),
-    "siteUrl",
-)
-
-USER_QUERY = "query UserExists($name: String) { User(name: $name) { id name } }"
-
-
-# -- the client ---------------------------------------------------------------------------
 
 
 class AniListClient:
@@ -201,6 +67,8 @@ class AniListClient:
         self._backoff_s = backoff_s
 
     async def user_exists(self, name: str, *, deadline_s: float | None = None) -> str:
+        """AniList's spelling of the name (one cheap `User(name:)` query); raises
+        InvalidUsername before any request, AniListUserNotFound when there is no such user."""
         name = validate_username(name)
         data = await self.query(
             "UserExists", USER_QUERY, {"name": name}, deadline_s=deadline_s, username=name
@@ -220,6 +88,12 @@ class AniListClient:
         deadline_s: float | None = None,
         username: str | None = None,
     ) -> dict[str, Any]:
+        """The response's `data`, or the AniList error it stands for (bot.anilist.errors).
+
+        `deadline_s` is how long the caller can wait, in seconds from now (None: as long as it
+        takes, for background work); `priority` orders the wait for the shared rate budget;
+        `username` is the user the query is about, named in "not found" / "private" errors.
+        """
         deadline = None if deadline_s is None else time.monotonic() + deadline_s
         payload = {"query": query, "variables": dict(variables), "operationName": operation}
         failures = 0

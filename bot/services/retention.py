@@ -18,7 +18,7 @@ from discord.ext import tasks
 
 from bot.anilist import MEDIA_TYPES
 from bot.config import Settings
-from bot.storage import Database, PruneCounts
+from bot.storage import Database, PruneCounts, prune_before
 from model.checkpoint import checkpoint_path, checkpoint_versions
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def prune_checkpoints(
 async def prune_expired(db: Database, settings: Settings, now: float | None = None) -> PruneCounts:
     """Delete everything whose retention ended by `now` (default: the current time.time())."""
     now = time.time() if now is None else now
-    counts = await db.prune_before(now - settings.list_retention_days * 86400)
+    counts = await prune_before(db, now - settings.list_retention_days * 86400)
     for media_type in MEDIA_TYPES:
         await asyncio.to_thread(prune_checkpoints, settings.models_dir, media_type)
     if counts.total:
@@ -87,4 +87,4 @@ class Pruner:
         if counts.lists:
             # The models hold the deleted lists in memory until they are rebuilt.
             for media_type in MEDIA_TYPES:
-                bot.recommendations.request_rebuild(media_type)
+                bot.recommendations.models.request_rebuild(media_type)

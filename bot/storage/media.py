@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.storage import Database, WriteGuard
+from bot.storage.database import Database, WriteGuard
 
 # SQLite allows 32,766 host parameters; keep well under it.
 IDS_PER_QUERY = 900

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from bot.storage import MIGRATIONS, Database
+from bot.storage import MIGRATIONS, Database, forget_user
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ async def test_forget_removes_only_that_user(db):
         "INSERT INTO anilist_list_entries (username, media_type, media_id, status, score)"
         " VALUES ('alice', 'ANIME', 10, 'COMPLETED', 9)"
     )
-    counts = await db.forget_user(1)
+    counts = await forget_user(db, 1)
     assert (counts.feedback, counts.linked_accounts, counts.recommendation_log) == (2, 1, 2)
     assert counts.anilist_list_rows == 2  # the list and its one entry
     assert counts.total == 7
@@ -116,7 +116,7 @@ async def test_recommendation_messages_round_trip_and_are_forgotten(db):
     await db.save_recommendation_message(99, 7, "ANIME", picks)  # keyed by interaction id
     assert await db.recommendation_message(99) == (7, "ANIME", picks)
     assert await db.recommendation_message(100) is None
-    counts = await db.forget_user(7)
+    counts = await forget_user(db, 7)
     assert counts.recommendation_log == 1
     assert await db.recommendation_message(99) is None
 
@@ -155,7 +155,7 @@ async def test_links_answer_from_memory_and_survive_a_reopen(tmp_path):
     await db.link_account(3, "Carol")
     assert await db.unlink_account(3)
     assert not await db.unlink_account(3)
-    await db.forget_user(1)
+    await forget_user(db, 1)
     assert [await db.linked_username(u) for u in (1, 2, 3)] == [None, "Bobby", None]
     await db.close()
 
