@@ -81,7 +81,8 @@ def load_settings(
         discord_token=token,
         owner_ids=_id_set(env, "OWNER_IDS"),
         data_dir=Path(env.get("DATA_DIR") or "data"),
-        anilist_api_url=_url(env, "ANILIST_API_URL", ANILIST_API_URL, ("http://", "https://")),
+        anilist_api_url=_url(env, "ANILIST_API_URL", None, ("http://", "https://"))
+        or ANILIST_API_URL,
         discord_api_base=_url(env, "DISCORD_API_BASE", None, ("http://", "https://")),
         discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL", None, ("ws://", "wss://")),
         dev_guild_id=_snowflake(env, "DEV_GUILD_ID"),

@@ -147,6 +147,8 @@ class Anime8Bot(commands.Bot):
         scope = f"guild:{guild.id}" if guild else "global"
         digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()
         app_id = self.application_id
+        if app_id is None:  # set by login, which runs before setup_hook
+            raise RuntimeError("syncing commands needs the application id")
         key = f"{SYNC_KEY_PREFIX}{app_id}"
         synced: dict[str, str] = json.loads(await self.db.get_meta(key) or "{}")
         for other in [s for s in synced if s != scope]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -57,7 +59,7 @@ def options_well_formed(options: list | None) -> bool:
         if option.get("type") in (1, 2):  # subcommand or group: check what it contains
             if not options_well_formed(option.get("options")):
                 return False
-        elif not _value_fits(option.get("type"), option.get("value")):
+        elif not _value_fits(option.get("type", 0), option.get("value")):
             return False
     return True
 
@@ -93,6 +95,21 @@ def describe(error: BaseException) -> tuple[str, bool]:
     return f"Something went wrong (error id {error_id}); the owners can look it up.", False
 
 
+_PUBLIC_THINKING = "anime8.public_thinking"
+
+
+async def defer_publicly(interaction: discord.Interaction) -> None:
+    """Acknowledge with a public "thinking…" placeholder; until :func:`answered`, an error
+    deletes the placeholder and tells only the caller (see :func:`reply_with_error`)."""
+    await interaction.response.defer(thinking=True)
+    interaction.extras[_PUBLIC_THINKING] = True
+
+
+def answered(interaction: discord.Interaction) -> None:
+    """The public answer replaced the placeholder: an error now goes in a follow-up."""
+    interaction.extras[_PUBLIC_THINKING] = False
+
+
 async def reply_with_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user what failed, ephemerally, whatever state the interaction is in."""
     message, _ = describe(error)
@@ -104,9 +121,9 @@ async def reply_with_error(interaction: discord.Interaction, error: BaseExceptio
         if not interaction.response.is_done():
             await interaction.response.send_message(message, ephemeral=True)
             return
-        if interaction.extras.get("public_thinking"):
+        if interaction.extras.get(_PUBLIC_THINKING):
             # A public "thinking…" placeholder would otherwise carry the error for everyone.
-            interaction.extras["public_thinking"] = False
+            answered(interaction)
             await interaction.delete_original_response()
         await interaction.followup.send(message, ephemeral=True)
     except discord.HTTPException:
@@ -117,8 +134,9 @@ class Anime8CommandTree(app_commands.CommandTree):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         # discord.py trusts option types; a forged payload would crash its parser instead.
         if interaction.type is discord.InteractionType.application_command:
-            data = interaction.data or {}
-            if not options_well_formed(data.get("options")):
+            data: Mapping[str, Any] = interaction.data or {}
+            options = data.get("options")
+            if not options_well_formed(options if isinstance(options, list) else None):
                 raise MalformedOptions()
         return True
 

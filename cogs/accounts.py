@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -10,15 +11,14 @@ from discord.ext import commands
 
 from bot.anilist import MEDIA_TYPES
 from bot.core import Anime8Bot
-from bot.error_handler import reply_with_error
+from bot.errors import UserFacingError
 from bot.storage import forget_user
+from cogs.ui.base import Anime8Button
 
 FORGET_PREFIX = "anime8:forget:"
 
 
-class ForgetButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=rf"{FORGET_PREFIX}(?P<user>[0-9]{{1,20}})"
-):
+class ForgetButton(Anime8Button, template=rf"{FORGET_PREFIX}(?P<user>[0-9]{{1,20}})"):
     """Confirms /forget; the custom_id names whose data goes, so only they can confirm it."""
 
     def __init__(self, user_id: int) -> None:
@@ -32,37 +32,29 @@ class ForgetButton(
         self.user_id = user_id
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
-    ) -> ForgetButton:
+    def from_raw(cls, custom_id: str, match: re.Match[str]) -> ForgetButton:
         return cls(int(match["user"]))
 
-    async def callback(self, interaction: discord.Interaction[Anime8Bot]) -> None:
-        try:
-            if interaction.user.id != self.user_id:
-                await interaction.response.send_message(
-                    "This button deletes someone else's data; use /forget for your own.",
-                    ephemeral=True,
-                )
-                return
-            bot = interaction.client
-            counts = await forget_user(bot.db, self.user_id)
-            if counts.feedback or counts.anilist_list_rows:
-                # The models hold the deleted ratings and lists in memory until rebuilt.
-                for media_type in MEDIA_TYPES:
-                    bot.recommendations.models.request_rebuild(media_type)
-            await interaction.response.edit_message(
-                content=(
-                    f"Done: deleted {_count(counts.total, 'row')}: "
-                    f"{_count(counts.feedback, 'rating')}, "
-                    f"{_count(counts.linked_accounts, 'account link')}, "
-                    f"{_count(counts.recommendation_log, 'history row')} and "
-                    f"{_count(counts.anilist_list_rows, 'row')} of cached AniList lists."
-                ),
-                view=None,
+    async def act(self, interaction: discord.Interaction[Any], bot: Anime8Bot) -> None:
+        if interaction.user.id != self.user_id:
+            raise UserFacingError(
+                "This button deletes someone else's data; use /forget for your own."
             )
-        except Exception as error:  # every failure, expected or not, becomes a reply
-            await reply_with_error(interaction, error)
+        counts = await forget_user(bot.db, self.user_id)
+        if counts.feedback or counts.anilist_list_rows:
+            # The models hold the deleted ratings and lists in memory until rebuilt.
+            for media_type in MEDIA_TYPES:
+                bot.recommendations.models.request_rebuild(media_type)
+        await interaction.response.edit_message(
+            content=(
+                f"Done: deleted {_count(counts.total, 'row')}: "
+                f"{_count(counts.feedback, 'rating')}, "
+                f"{_count(counts.linked_accounts, 'account link')}, "
+                f"{_count(counts.recommendation_log, 'history row')} and "
+                f"{_count(counts.anilist_list_rows, 'row')} of cached AniList lists."
+            ),
+            view=None,
+        )
 
 
 def _count(number: int, noun: str) -> str:

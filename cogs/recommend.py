@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.anilist import MEDIA_TYPES
 from bot.core import Anime8Bot
+from bot.error_handler import answered, defer_publicly
 from bot.errors import UserFacingError
 from cogs.ui.buttons import render_page
 from cogs.ui.pick_embed import allows_adult
@@ -92,8 +93,7 @@ class Recommend(commands.Cog):
         service.validate_request(username, preferences, type)
         self._running.add(user_id)
         try:
-            await interaction.response.defer(thinking=True)
-            interaction.extras["public_thinking"] = True
+            await defer_publicly(interaction)
             allow_adult = allows_adult(interaction)
             result = await service.recommend(
                 discord_user_id=user_id,
@@ -111,7 +111,7 @@ class Recommend(commands.Cog):
                 user_id, result.picks, result.media, 0, allow_adult=allow_adult
             )
             await interaction.followup.send(embed=embed, view=view)
-            interaction.extras["public_thinking"] = False
+            answered(interaction)
             self._start_cooldown(user_id)
         finally:
             self._running.discard(user_id)

@@ -19,6 +19,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.anilist.client import AniListClient
 from bot.anilist.errors import AniListRateLimited, AniListUnavailable
@@ -130,7 +131,7 @@ class CatalogueBuilder:
 
     async def build(self, media_type: str) -> None:
         build = await self._store.catalogue_build(media_type)
-        if not self._needs_work(build):
+        if build is not None and not self._needs_work(build):
             self.progress[media_type] = (build.fetched, build.target)
             return
         if build is None or build.completed_at is not None or build.target != self.size:
@@ -149,7 +150,8 @@ class CatalogueBuilder:
                 {"type": media_type, "perPage": per_page},
                 priority=Priority.BACKGROUND,
             )
-            titles, exhausted = [], False
+            titles: list[dict[str, Any]] = []
+            exhausted = False
             for page in pages:
                 result = data.get(f"p{page}") or {}
                 titles.extend(m for m in result.get("media") or () if m)

@@ -32,8 +32,9 @@ class ChildFailed(RuntimeError):
     """A job raised, or its process died; the message holds the child's traceback if any."""
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> multiprocessing.context.ForkServerContext:
     context = multiprocessing.get_context("forkserver")
+    assert isinstance(context, multiprocessing.context.ForkServerContext)
     context.set_forkserver_preload(PRELOAD)
     return context
 

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -118,7 +119,7 @@ class Database:
 
     async def _migrate(self, path: str | Path) -> None:
         async with self.conn.execute("PRAGMA user_version") as cur:
-            (version,) = await cur.fetchone()
+            version = first_column(await cur.fetchone())
         if version > len(MIGRATIONS):
             # Running older code on it could misread or damage what the newer code wrote.
             raise DatabaseTooNew(
@@ -134,8 +135,7 @@ class Database:
 
     async def schema_version(self) -> int:
         async with self.reader.execute("PRAGMA user_version") as cur:
-            (version,) = await cur.fetchone()
-        return version
+            return first_column(await cur.fetchone())
 
     # -- guarding writes against a concurrent /forget -------------------------------------
 
@@ -219,8 +219,7 @@ class Database:
         async with self.reader.execute(
             "SELECT COUNT(*) FROM feedback WHERE media_type = ?", (media_type,)
         ) as cur:
-            (count,) = await cur.fetchone()
-        return count
+            return first_column(await cur.fetchone())
 
     async def all_feedback(self, media_type: str) -> list[tuple[int, str | None, int, int]]:
         """Every rating of one type as (discord_user_id, anilist_username, media_id, rating)."""
@@ -332,3 +331,10 @@ async def _connect(path: str | Path) -> aiosqlite.Connection:
     conn.row_factory = aiosqlite.Row
     await conn.execute("PRAGMA busy_timeout = 5000")
     return conn
+
+
+def first_column(row: aiosqlite.Row | tuple | None) -> Any:
+    """The first value of the row an aggregate or PRAGMA query always returns."""
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row[0]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.storage.database import Database
+from bot.storage.database import Database, first_column
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,8 @@ async def forget_user(db: Database, discord_user_id: int) -> ForgetCounts:
         )
         counts[-1] += cur.rowcount
         db.note_erased(discord_user_id)
-    return ForgetCounts(*counts, anilist_list_rows=list_rows)
+    feedback, links, history = counts
+    return ForgetCounts(feedback, links, history, anilist_list_rows=list_rows)
 
 
 async def _delete_lists_of(conn: aiosqlite.Connection, username: str) -> int:
@@ -92,7 +93,7 @@ async def _delete_lists_of(conn: aiosqlite.Connection, username: str) -> int:
     async with conn.execute(
         "SELECT COUNT(*) FROM anilist_list_entries WHERE username = ?", (username,)
     ) as cur:
-        (entries,) = await cur.fetchone()
+        entries = first_column(await cur.fetchone())
     cur = await conn.execute("DELETE FROM anilist_lists WHERE username = ?", (username,))
     return entries + cur.rowcount
 
@@ -112,7 +113,7 @@ async def prune_before(db: Database, cutoff: float) -> PruneCounts:
             " WHERE l.used_at < ?",
             (cutoff,),
         ) as cur:
-            (entries,) = await cur.fetchone()
+            entries = first_column(await cur.fetchone())
         lists = await conn.execute("DELETE FROM anilist_lists WHERE used_at < ?", (cutoff,))
         history = await conn.execute("DELETE FROM recommendation_log WHERE shown_at < ?", (cutoff,))
         messages = await conn.execute(

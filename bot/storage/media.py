@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.storage.database import Database, WriteGuard
+from bot.storage.database import Database, WriteGuard, first_column
 
 # SQLite allows 32,766 host parameters; keep well under it.
 IDS_PER_QUERY = 900
@@ -78,8 +78,7 @@ class MediaStore:
         async with self._reader.execute(
             "SELECT COUNT(*) FROM media WHERE type = ? AND in_catalogue = 1", (media_type,)
         ) as cur:
-            (count,) = await cur.fetchone()
-        return count
+            return first_column(await cur.fetchone())
 
     async def media_by_ids(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         wanted = list(dict.fromkeys(ids))
@@ -214,8 +213,7 @@ class MediaStore:
         async with self._reader.execute(
             "SELECT COUNT(*) FROM anilist_lists WHERE media_type = ?", (media_type,)
         ) as cur:
-            (count,) = await cur.fetchone()
-        return count
+            return first_column(await cur.fetchone())
 
     # -- catalogue builds -----------------------------------------------------------------
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.error_handler import reply_with_error
 from bot.errors import UserFacingError
+from cogs.ui.base import Anime8Button
 from cogs.ui.pick_embed import allows_adult, display_title, pick_embed
 
 if TYPE_CHECKING:
@@ -56,9 +56,7 @@ def _parse_ints(args: str, count: int, custom_id: str) -> list[int]:
     return [int(p) for p in parts]
 
 
-class RatingButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=rf"{RATING_PREFIX}(?P<args>.*)"
-):
+class RatingButton(Anime8Button, template=rf"{RATING_PREFIX}(?P<args>.*)"):
     """`anime8:rate:<media_id>:<rating>` — stores the clicker's rating of that title."""
 
     def __init__(
@@ -76,36 +74,29 @@ class RatingButton(
         self.rating = rating
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
-    ) -> RatingButton:
-        # Never raise here: discord.py would drop the click silently. Validate in callback.
-        return cls(-1, -1, raw=item.custom_id or "")
+    def from_raw(cls, custom_id: str, match: re.Match[str]) -> RatingButton:
+        return cls(-1, -1, raw=custom_id)
 
-    async def callback(self, interaction: discord.Interaction[Anime8Bot]) -> None:
-        try:
-            custom_id = self.item.custom_id or ""
-            media_id, rating = _parse_ints(custom_id[len(RATING_PREFIX) :], 2, custom_id)
-            if rating not in RATINGS:
-                raise InvalidButton()
-            bot = interaction.client
-            if media_id not in await _titles_shown(interaction):
-                raise NotShownHere()
-            media = (await bot.media_store.media_by_ids([media_id])).get(media_id)
-            if media is None:
-                raise UserFacingError("I don't know that title any more; nothing was saved.")
-            username = await bot.db.linked_username(interaction.user.id)
-            await bot.db.save_rating(
-                interaction.user.id, media_id, media["type"], rating, anilist_username=username
-            )
-            await interaction.response.send_message(
-                f"Saved: {rating}/10 for {display_title(media)}", ephemeral=True
-            )
-        except Exception as error:  # every failure, expected or not, becomes a reply
-            await reply_with_error(interaction, error)
+    async def act(self, interaction: discord.Interaction[Any], bot: Anime8Bot) -> None:
+        custom_id = self.custom_id
+        media_id, rating = _parse_ints(custom_id[len(RATING_PREFIX) :], 2, custom_id)
+        if rating not in RATINGS:
+            raise InvalidButton()
+        if media_id not in await _titles_shown(interaction, bot):
+            raise NotShownHere()
+        media = (await bot.media_store.media_by_ids([media_id])).get(media_id)
+        if media is None:
+            raise UserFacingError("I don't know that title any more; nothing was saved.")
+        username = await bot.db.linked_username(interaction.user.id)
+        await bot.db.save_rating(
+            interaction.user.id, media_id, media["type"], rating, anilist_username=username
+        )
+        await interaction.response.send_message(
+            f"Saved: {rating}/10 for {display_title(media)}", ephemeral=True
+        )
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"{PAGE_PREFIX}(?P<args>.*)"):
+class PageButton(Anime8Button, template=rf"{PAGE_PREFIX}(?P<args>.*)"):
     """`anime8:page:<requester_id>:<target_index>:<0|1>` — shows another pick of the message.
 
     The trailing direction keeps ◀ and ▶ distinct when both lead to the same page.
@@ -122,48 +113,48 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"{PAGE_PR
         )
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
-    ) -> PageButton:
-        return cls(0, 0, False, raw=item.custom_id or "")
+    def from_raw(cls, custom_id: str, match: re.Match[str]) -> PageButton:
+        return cls(0, 0, False, raw=custom_id)
 
-    async def callback(self, interaction: discord.Interaction[Anime8Bot]) -> None:
-        try:
-            custom_id = self.item.custom_id or ""
-            requester_id, target, _ = _parse_ints(custom_id[len(PAGE_PREFIX) :], 3, custom_id)
-            if interaction.user.id != requester_id:
-                raise UserFacingError(
-                    "Only the person who asked can turn these pages; "
-                    "use /recommend for picks of your own."
-                )
-            bot = interaction.client
-            origin = interaction.message.interaction_metadata
-            stored = origin and await bot.db.recommendation_message(origin.id)
-            if stored is None or stored[0] != requester_id or not 0 <= target < len(stored[2]):
-                raise UserFacingError(
-                    "These recommendations have expired; use /recommend for fresh ones "
-                    "(the rating buttons still work)."
-                )
-            picks = stored[2]
-            media = await bot.media_store.media_by_ids([p["media_id"] for p in picks])
-            embed, view = render_page(
-                requester_id, picks, media, target, allow_adult=allows_adult(interaction)
+    async def act(self, interaction: discord.Interaction[Any], bot: Anime8Bot) -> None:
+        custom_id = self.custom_id
+        requester_id, target, _ = _parse_ints(custom_id[len(PAGE_PREFIX) :], 3, custom_id)
+        if interaction.user.id != requester_id:
+            raise UserFacingError(
+                "Only the person who asked can turn these pages; "
+                "use /recommend for picks of your own."
             )
-            await interaction.response.edit_message(embed=embed, view=view)
-        except Exception as error:  # every failure, expected or not, becomes a reply
-            await reply_with_error(interaction, error)
+        stored = await _stored_picks(interaction, bot)
+        if stored is None or stored[0] != requester_id or not 0 <= target < len(stored[2]):
+            raise UserFacingError(
+                "These recommendations have expired; use /recommend for fresh ones "
+                "(the rating buttons still work)."
+            )
+        picks = stored[2]
+        media = await bot.media_store.media_by_ids([p["media_id"] for p in picks])
+        embed, view = render_page(
+            requester_id, picks, media, target, allow_adult=allows_adult(interaction)
+        )
+        await interaction.response.edit_message(embed=embed, view=view)
 
 
-async def _titles_shown(interaction: discord.Interaction[Anime8Bot]) -> set[int]:
+async def _stored_picks(
+    interaction: discord.Interaction[Any], bot: Anime8Bot
+) -> tuple[int, str, list[dict]] | None:
+    """(requester_id, media_type, picks) stored for the clicked message, if any."""
+    origin = interaction.message.interaction_metadata if interaction.message else None
+    return None if origin is None else await bot.db.recommendation_message(origin.id)
+
+
+async def _titles_shown(interaction: discord.Interaction[Any], bot: Anime8Bot) -> set[int]:
     """The media ids a clicked recommendation message showed (see the module docstring)."""
-    message, me = interaction.message, interaction.client.user
+    message, me = interaction.message, bot.user
     if message is None or me is None or message.author.id != me.id:
         return set()
-    origin = message.interaction_metadata
-    stored = origin and await interaction.client.db.recommendation_message(origin.id)
+    stored = await _stored_picks(interaction, bot)
     if stored is not None:
         return {pick["media_id"] for pick in stored[2]}
-    shown = set()
+    shown: set[int] = set()
     for row in message.components:
         for child in getattr(row, "children", ()):
             custom_id = getattr(child, "custom_id", None) or ""

@@ -6,6 +6,7 @@ import sqlite3
 
 from discord import app_commands
 
+from bot.error_handler import defer_publicly
 from bot.errors import UserFacingError
 from tests.fakes.discord_emulator import FLAG_EPHEMERAL, DiscordEmulator
 
@@ -116,8 +117,7 @@ async def test_error_after_public_defer_is_ephemeral(bot, emulator):
 
     @bot.tree.command(name="slow")
     async def slow(interaction):
-        await interaction.response.defer(thinking=True)
-        interaction.extras["public_thinking"] = True
+        await defer_publicly(interaction)
         raise UserFacingError("AniList said no.")
 
     record = await emulator.invoke_raw({"name": "slow", "type": 1, "id": "3"})

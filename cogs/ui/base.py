@@ -1,0 +1,48 @@
+"""The base of every persistent button: its id carries what it acts on, and every failure,
+expected or not, becomes an ephemeral reply.
+
+discord.py drops a click silently when ``from_custom_id`` raises, so subclasses build
+themselves from the raw id there and validate it in :meth:`Anime8Button.act`, where a
+refusal reaches the person who clicked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+
+from bot.error_handler import reply_with_error
+
+if TYPE_CHECKING:
+    from bot.core import Anime8Bot
+
+
+# DynamicItem insists on a template; the base's never matches, so it answers no click itself.
+NEVER = r"(?!)"
+
+
+class Anime8Button(discord.ui.DynamicItem[discord.ui.Button[Any]], template=NEVER):
+    """A DynamicItem button; subclasses pass ``template=`` and implement :meth:`act`."""
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Anime8Button:
+        return cls.from_raw(getattr(item, "custom_id", None) or "", match)
+
+    @classmethod
+    def from_raw(cls, custom_id: str, match: re.Match[str]) -> Anime8Button:
+        """The button for a clicked id; must not raise (validate in :meth:`act`)."""
+        raise NotImplementedError
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.act(interaction, cast("Anime8Bot", interaction.client))
+        except Exception as error:  # every failure, expected or not, becomes a reply
+            await reply_with_error(interaction, error)
+
+    async def act(self, interaction: discord.Interaction[Any], bot: Anime8Bot) -> None:
+        """What the click does; raise UserFacingError to refuse with a sentence."""
+        raise NotImplementedError
