@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import signal
+import sys
 
 import aiohttp
 import discord
@@ -35,6 +36,8 @@ EXTENSIONS: tuple[str, ...] = (
 )
 # meta key + application id -> JSON {scope: digest of the commands synced there}
 SYNC_KEY_PREFIX = "command_sync:"
+# How long a thread may hold the GIL while another waits for it (see serve()).
+LOOP_SWITCH_INTERVAL_S = 0.001
 
 
 class Anime8Bot(commands.Bot):
@@ -190,6 +193,9 @@ async def serve(bot: Anime8Bot, *, handle_signals: bool = False) -> None:
     A signal cancels whatever start-up or the gateway is doing (login, setup_hook, connecting)
     and then closes the bot, so it stops promptly in any state.
     """
+    # Scoring threads hold the GIL between torch calls; the event loop, asking for it back
+    # after each socket wait, then waits up to one switch interval (5 ms by default) each time.
+    sys.setswitchinterval(LOOP_SWITCH_INTERVAL_S)
     async with bot:
         running = asyncio.create_task(bot.start(bot.settings.discord_token), name="anime8")
         if handle_signals:

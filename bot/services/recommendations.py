@@ -12,9 +12,11 @@ import asyncio
 import json
 import logging
 import math
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.anilist import MEDIA_TYPES, validate_username
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 # How long a person waits for AniList before we say "try again later" (Discord allows 15 min
 # for a deferred reply, but nobody waits that long in chat).
 LIST_DEADLINE_S = 20.0
+SCORING_THREADS = max(1, min(2, os.cpu_count() or 1))
 # Rebuild the collaborative state when this many lists arrived since the last build.
 REFRESH_AFTER_NEW_LISTS = 5
 REFRESH_MIN_INTERVAL_S = 120.0
@@ -125,6 +128,11 @@ class RecommendationService:
         self.models = ModelServing(settings, media, self._children)
         self._auto_trainer: asyncio.Task | None = None
         self._rng = random.Random()
+        # Scoring is CPU work partly under the GIL: more threads than cores only make them,
+        # and the event loop, wait longer for it.
+        self._scorers = ThreadPoolExecutor(
+            max_workers=SCORING_THREADS, thread_name_prefix="anime8-score"
+        )
 
     @property
     def training_in_progress(self) -> bool:
@@ -148,6 +156,7 @@ class RecommendationService:
             self._auto_trainer.cancel()
             await asyncio.gather(self._auto_trainer, return_exceptions=True)
         await self.models.close()
+        self._scorers.shutdown(wait=False, cancel_futures=True)
 
     async def _maybe_refresh(self, media_type: str) -> None:
         """Rebuild when enough lists arrived since the last build, and not too often."""
@@ -227,7 +236,7 @@ class RecommendationService:
             )
 
         try:
-            picks = await asyncio.to_thread(score)
+            picks = await asyncio.get_running_loop().run_in_executor(self._scorers, score)
         except PreferencesError as error:
             raise UserFacingError(str(error)) from error
         status = self.catalogue_status(media_type)
