@@ -1,0 +1,48 @@
+"""Percentiles and the plain-text tables the benchmark prints (it prints, never asserts)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile `q` (0-100) of a non-empty sequence."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.4999)))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float) -> str:
+    """Seconds as whole milliseconds with thousands separators."""
+    return f"{seconds * 1000:,.0f}"
+
+
+def pct_ms(values: Sequence[float], q: float) -> str:
+    """Percentile `q` of `values` in ms, or "-" when nothing was measured."""
+    return ms(percentile(values, q)) if values else "-"
+
+
+def mib(n_bytes: int) -> str:
+    """Bytes as whole MiB."""
+    return f"{n_bytes / 2**20:,.0f}"
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    """Print `rows` under `header`: first and last columns left-aligned (labels and notes),
+    the figures between them right-aligned."""
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    last = len(widths) - 1
+
+    def cells(row: list[str]) -> str:
+        return "  ".join(
+            str(c).ljust(w) if i in (0, last) else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+
+    print(f"\n{title}")
+    print(cells(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(cells(row))
+    sys.stdout.flush()
