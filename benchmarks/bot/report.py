@@ -28,15 +28,17 @@ def mib(n_bytes: int) -> str:
     return f"{n_bytes / 2**20:,.0f}"
 
 
-def table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    """Print `rows` under `header`: first and last columns left-aligned (labels and notes),
-    the figures between them right-aligned."""
+def table(
+    title: str, header: list[str], rows: list[list[str]], labels: tuple[int, ...] = (0, -1)
+) -> None:
+    """Print `rows` under `header`: the `labels` columns (by default the first and the last:
+    names and notes) left-aligned, the figures in the others right-aligned."""
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
-    last = len(widths) - 1
+    left = {i % len(widths) for i in labels}
 
     def cells(row: list[str]) -> str:
         return "  ".join(
-            str(c).ljust(w) if i in (0, last) else str(c).rjust(w)
+            str(c).ljust(w) if i in left else str(c).rjust(w)
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ).rstrip()
 

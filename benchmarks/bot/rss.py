@@ -19,13 +19,22 @@ from .latency import one_recommend
 
 REPO = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 120.0
+SETTLE_TIMEOUT_S = 300.0
+JOB = "job forked by the forkserver"
 
 
 @dataclass(frozen=True)
 class Memory:
+    """One reading of the bot process's memory."""
+
+    moment: str  # when it was read
     bot: int  # RSS of the main.py process, bytes
     children: list[tuple[str, int]]  # (name, RSS bytes) of its live descendants
-    replies: str  # how the warm-up /recommends went
+
+    @property
+    def jobs(self) -> int:
+        """Model builds and trainings alive at the reading."""
+        return sum(name.startswith(JOB) for name, _ in self.children)
 
 
 async def bot_process_rss(
@@ -33,9 +42,11 @@ async def bot_process_rss(
     data_dir: Path,
     env: dict[str, str],
     pairs: list[tuple[str, str]],
-) -> Memory:
+) -> tuple[str, list[Memory]]:
     """Start main.py with `env` on `data_dir`, ask /recommend of both types for `pairs`
-    (retrying while the models warm up), read RSS, then stop it with SIGTERM."""
+    (retrying while the models warm up), and read RSS twice: at once, and once the model
+    builds main.py starts with have ended (or SETTLE_TIMEOUT_S passed); then stop it with
+    SIGTERM. Returns (how the /recommends went, the readings)."""
     started = time.monotonic()
     full_env = {
         **os.environ,
@@ -52,7 +63,18 @@ async def bot_process_rss(
         await emulator.wait_for(lambda e: e.kind == "identify", READY_TIMEOUT_S, after=started)
         await emulator.wait_until_ready(30)
         replies = await _warm(emulator, pairs)
-        return _measure(process.pid, replies)
+        readings = [_measure(process.pid, "after the warm-up /recommends")]
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while readings[-1].jobs and time.monotonic() < deadline:
+            await asyncio.sleep(1)
+            readings.append(_measure(process.pid, "once its startup builds ended"))
+        if len(readings) > 2:
+            readings = [readings[0], readings[-1]]
+        if readings[-1].jobs:
+            readings[-1] = _measure(
+                process.pid, f"builds still running after {SETTLE_TIMEOUT_S:.0f} s"
+            )
+        return replies, readings
     finally:
         if process.returncode is None:
             process.terminate()
@@ -82,7 +104,7 @@ async def _warm(emulator: DiscordEmulator, pairs: list[tuple[str, str]]) -> str:
     return f"{ok} of {asked} with embeds"
 
 
-def _measure(pid: int, replies: str) -> Memory:
+def _measure(pid: int, moment: str) -> Memory:
     process = psutil.Process(pid)
     children = []
     for child in process.children(recursive=True):
@@ -93,8 +115,8 @@ def _measure(pid: int, replies: str) -> Memory:
             elif child.ppid() == pid:
                 kind = "forkserver"
             else:
-                kind = "job forked by the forkserver"  # a model build or a training
+                kind = JOB  # a model build or a training
             children.append((f"{kind} (pid {child.pid})", child.memory_info().rss))
         except psutil.Error:
             continue  # ended between the listing and the reading
-    return Memory(process.memory_info().rss, children, replies)
+    return Memory(moment, process.memory_info().rss, children)

@@ -47,7 +47,7 @@ class Results:
     uncached: Samples | None = None
     cached: Samples | None = None
     acks: list[float] = field(default_factory=list)
-    memory: Memory | None = None
+    memory: list[Memory] = field(default_factory=list)
 
 
 async def run(plan: Plan) -> None:
@@ -72,8 +72,8 @@ async def run(plan: Plan) -> None:
             env = bot_env(plan, fake.url)
             users = Users(emulator, plan.fresh_users)
             await in_process(plan, emulator, fake, data_dir, env, users, results)
-            results.memory = await bot_process_rss(emulator, data_dir, env, users.take(2))
-            print_memory(plan, results.memory)
+            replies, results.memory = await bot_process_rss(emulator, data_dir, env, users.take(2))
+            print_memory(plan, replies, results.memory)
             await print_fake_totals(fake)
             if emulator.errors:
                 print("\nemulator errors:", *emulator.errors[:5], sep="\n  ")
@@ -262,15 +262,18 @@ async def acks_during_rebuild(
     return acks
 
 
-def print_memory(plan: Plan, memory: Memory) -> None:
-    rows = [["bot (python main.py)", mib(memory.bot)]]
-    rows += [[f"child: {name}", mib(rss)] for name, rss in memory.children]
+def print_memory(plan: Plan, replies: str, readings: list[Memory]) -> None:
+    rows = []
+    for memory in readings:
+        rows.append([memory.moment, "bot (python main.py)", mib(memory.bot)])
+        rows += [["", f"child: {name}", mib(rss)] for name, rss in memory.children]
     table(
         f"Resident memory (MiB) of the bot as its own process: {plan.catalogue:,} titles per"
         f" type, {2 * plan.lists_per_type:,} stored lists, trained models; warm-up"
-        f" /recommend: {memory.replies}",
-        ["process", "RSS MiB"],
+        f" /recommend: {replies}",
+        ["reading", "process", "RSS MiB"],
         rows,
+        labels=(0, 1),
     )
 
 
@@ -298,10 +301,15 @@ def print_goals(plan: Plan, r: Results) -> None:
     rows.append(
         goal_row(f"click ack p99, {plan.clicks} concurrent, rebuild", r.acks, 99, 0.100, "<")
     )
-    rss_mib = r.memory.bot / 2**20
+    rss_mib = max(m.bot for m in r.memory) / 2**20  # the larger reading
     sized = "" if plan.name == "full" else " (quick sizes: not the goal's)"
     rows.append(
-        [f"bot RSS{sized}", f"{rss_mib:,.0f} MiB", "<= 400 MiB", "yes" if rss_mib <= 400 else "no"]
+        [
+            f"bot RSS, larger reading{sized}",
+            f"{rss_mib:,.0f} MiB",
+            "<= 400 MiB",
+            "yes" if rss_mib <= 400 else "no",
+        ]
     )
     table("Goals (issue 11)", ["figure", "measured", "goal", "met?"], rows)
 
