@@ -6,9 +6,9 @@ import asyncio
 import logging
 import random
 
-from tests.e2e.conftest import start_with_catalogue
 from tests.fakes.anilist_server import Fault
 from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
+from tests.support.harness import start_with_catalogue
 
 
 async def _shown_message(emulator, count=5):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import start_with_catalogue
 from tests.e2e.test_recommend import media_id_of, recommend
 from tests.fakes.discord_emulator import FLAG_EPHEMERAL
+from tests.support.harness import start_with_catalogue
 
 
 async def count_rows(db, table: str) -> int:

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from tests.e2e.conftest import start_with_catalogue
 from tests.fakes.anilist_server import Fault
 from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons, render_message
+from tests.support.harness import start_with_catalogue
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,149 @@
+"""Timing what a member sees: a /recommend's deferral and final message, a rating click's ack,
+and how late the bot's event loop runs a 10 ms sleep (its lag).
+
+All times are from the emulator's INTERACTION_CREATE dispatch. The emulator runs in the bot's
+process and loop, so its own work (JSON, websocket frames) is counted against the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from benchmarks.report import pct_ms
+from tests.fakes.discord_emulator import DiscordEmulator, buttons
+
+REPLY_TIMEOUT_S = 30.0
+ACK_TIMEOUT_S = 10.0
+LAG_INTERVAL_S = 0.010
+
+
+@dataclass
+class Reply:
+    """One /recommend: seconds to the first callback and to the follow-up with embeds."""
+
+    deferral: float | None
+    final: float | None
+    outcome: str  # ok | error reply | no deferral
+    message: dict | None
+
+
+async def one_recommend(
+    emulator: DiscordEmulator, discord_user: str, username: str, media_type: str = "ANIME"
+) -> Reply:
+    """Invoke /recommend as `discord_user` for `username` and wait for its final message."""
+    record = await emulator.invoke(
+        "recommend", {"username": username, "type": media_type, "count": 5}, user=discord_user
+    )
+    try:
+        message = await record.wait_message(timeout=REPLY_TIMEOUT_S)
+    except TimeoutError:
+        message = None
+    deferral = record.first_response_latency
+    if message is None or not message.get("embeds"):
+        return Reply(deferral, None, "no deferral" if deferral is None else "error reply", None)
+    final = next(
+        e.at
+        for e in reversed(emulator.events)
+        if e.kind == "followup" and e.data.get("interaction_id") == record.id
+    )
+    return Reply(deferral, final - record.created_at, "ok", message)
+
+
+@dataclass
+class Samples:
+    """Replies of some rounds, and in how many rounds the measured state was running
+    from the first reply's dispatch to the last reply."""
+
+    deferrals: list[float] = field(default_factory=list)
+    finals: list[float] = field(default_factory=list)
+    outcomes: Counter = field(default_factory=Counter)
+    messages: list[dict] = field(default_factory=list)
+    rounds: int = 0
+    in_progress: int = 0
+
+    @property
+    def failed(self) -> str:
+        """ "0", or the failures by kind."""
+        return ", ".join(f"{n} {k}" for k, n in self.outcomes.items() if k != "ok") or "0"
+
+    def add(self, replies: list[Reply]) -> None:
+        self.deferrals += [r.deferral for r in replies if r.deferral is not None]
+        self.finals += [r.final for r in replies if r.final is not None]
+        self.outcomes.update(r.outcome for r in replies)
+        self.messages += [r.message for r in replies if r.message is not None]
+
+
+async def recommend_round(
+    emulator: DiscordEmulator,
+    pairs: list[tuple[str, str]],
+    samples: Samples,
+    running: Callable[[], bool] = lambda: False,
+) -> None:
+    """One round: every pair's /recommend at once; counts the round as in progress when
+    `running()` holds both before the dispatch and after the last reply."""
+    before = running()
+    samples.add(await asyncio.gather(*(one_recommend(emulator, d, u) for d, u in pairs)))
+    samples.rounds += 1
+    samples.in_progress += before and running()
+    emulator.events.clear()  # keeps the emulator's event scans short
+
+
+class LagMonitor:
+    """A task on the running loop that sleeps LAG_INTERVAL_S at a time and records how much
+    later than asked each sleep ended: the longest time the loop was busy elsewhere."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task: asyncio.Task | None = None
+
+    async def __aenter__(self) -> LagMonitor:
+        self._task = asyncio.create_task(self._sample(), name="bench-lag-monitor")
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _sample(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(LAG_INTERVAL_S)
+            self.lags.append(max(0.0, time.perf_counter() - started - LAG_INTERVAL_S))
+
+    def cells(self) -> list[str]:
+        """[samples, max ms, p99 ms]."""
+        return [str(len(self.lags)), pct_ms(self.lags, 100), pct_ms(self.lags, 99)]
+
+
+async def click_acks(
+    emulator: DiscordEmulator, messages: list[dict], clicks: int
+) -> tuple[list[float], int]:
+    """`clicks` rating clicks at once, spread over `messages`' rating buttons, each by a
+    distinct Discord user; returns (seconds to each click's first callback, clicks without
+    one within ACK_TIMEOUT_S)."""
+    targets = [
+        (message, b["custom_id"])
+        for message in messages
+        for b in buttons(message)
+        if b.get("custom_id", "").startswith("anime8:rate:")
+    ]
+    if not targets:
+        raise RuntimeError("no rating buttons on the recommendation messages")
+    users = [emulator.add_user(f"clicker{n:03d}") for n in range(clicks)]
+
+    async def one(n: int) -> float | None:
+        message, custom_id = targets[n % len(targets)]
+        record = await emulator.click(message, custom_id, user=users[n])
+        try:
+            await record.first_response(timeout=ACK_TIMEOUT_S)
+        except TimeoutError:
+            return None
+        return record.first_response_latency
+
+    acks = await asyncio.gather(*(one(n) for n in range(clicks)))
+    emulator.events.clear()
+    return [a for a in acks if a is not None], sum(a is None for a in acks)

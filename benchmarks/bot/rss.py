@@ -1,0 +1,122 @@
+"""Resident memory of the bot as production runs it: ``python main.py`` in its own process,
+on the data directory the in-process sections left (catalogue, stored lists, trained models),
+against the same emulator and fake AniList."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from tests.fakes.discord_emulator import DiscordEmulator
+
+from .latency import one_recommend
+
+REPO = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_S = 120.0
+SETTLE_TIMEOUT_S = 300.0
+JOB = "job forked by the forkserver"
+
+
+@dataclass(frozen=True)
+class Memory:
+    """One reading of the bot process's memory."""
+
+    moment: str  # when it was read
+    bot: int  # RSS of the main.py process, bytes
+    children: list[tuple[str, int]]  # (name, RSS bytes) of its live descendants
+
+    @property
+    def jobs(self) -> int:
+        """Model builds and trainings alive at the reading."""
+        return sum(name.startswith(JOB) for name, _ in self.children)
+
+
+async def bot_process_rss(
+    emulator: DiscordEmulator,
+    data_dir: Path,
+    env: dict[str, str],
+    pairs: list[tuple[str, str]],
+) -> tuple[str, list[Memory]]:
+    """Start main.py with `env` on `data_dir`, ask /recommend of both types for `pairs`
+    (retrying while the models warm up), and read RSS twice: at once, and once the model
+    builds main.py starts with have ended (or SETTLE_TIMEOUT_S passed); then stop it with
+    SIGTERM. Returns (how the /recommends went, the readings)."""
+    started = time.monotonic()
+    full_env = {
+        **os.environ,
+        "DISCORD_TOKEN": emulator.token,
+        "DATA_DIR": str(data_dir),
+        "DISCORD_API_BASE": emulator.api_base,
+        "DISCORD_GATEWAY_URL": emulator.gateway_url,
+        **env,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(REPO / "main.py"), cwd=data_dir.parent, env=full_env
+    )
+    try:
+        await emulator.wait_for(lambda e: e.kind == "identify", READY_TIMEOUT_S, after=started)
+        await emulator.wait_until_ready(30)
+        replies = await _warm(emulator, pairs)
+        readings = [_measure(process.pid, "after the warm-up /recommends")]
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while readings[-1].jobs and time.monotonic() < deadline:
+            await asyncio.sleep(1)
+            readings.append(_measure(process.pid, "once its startup builds ended"))
+        if len(readings) > 2:
+            readings = [readings[0], readings[-1]]
+        if readings[-1].jobs:
+            readings[-1] = _measure(
+                process.pid, f"builds still running after {SETTLE_TIMEOUT_S:.0f} s"
+            )
+        return replies, readings
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                async with asyncio.timeout(30):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _warm(emulator: DiscordEmulator, pairs: list[tuple[str, str]]) -> str:
+    """/recommend of both types for each pair until it gets embeds (the first may meet
+    "warming up"); returns "<ok> of <asked> with embeds"."""
+    ok = asked = 0
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    for media_type in ("ANIME", "MANGA"):
+        for discord_user, username in pairs:
+            asked += 1
+            while time.monotonic() < deadline:
+                reply = await one_recommend(emulator, discord_user, username, media_type)
+                if reply.outcome == "ok":
+                    ok += 1
+                    break
+                await asyncio.sleep(1)
+            emulator.events.clear()
+    return f"{ok} of {asked} with embeds"
+
+
+def _measure(pid: int, moment: str) -> Memory:
+    process = psutil.Process(pid)
+    children = []
+    for child in process.children(recursive=True):
+        try:
+            command = " ".join(child.cmdline())
+            if "resource_tracker" in command:
+                kind = "multiprocessing resource tracker"
+            elif child.ppid() == pid:
+                kind = "forkserver"
+            else:
+                kind = JOB  # a model build or a training
+            children.append((f"{kind} (pid {child.pid})", child.memory_info().rss))
+        except psutil.Error:
+            continue  # ended between the listing and the reading
+    return Memory(moment, process.memory_info().rss, children)

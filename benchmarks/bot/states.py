@@ -1,0 +1,171 @@
+"""The states the bot can be in, each started, measured under 50 concurrent /recommend with
+the lag monitor running, then let finish so the next state starts from idle.
+
+A state is an async context manager: entering starts it (and returns once it is under way),
+the value it yields says whether it is still in progress, leaving waits for it to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+
+from benchmarks.report import pct_ms
+from tests.fakes.discord_emulator import DiscordEmulator
+from tests.support.harness import BotHarness
+
+from .fixture import Plan
+from .latency import LagMonitor, Samples, recommend_round
+
+SETTLE_TIMEOUT_S = 900.0
+
+
+@dataclass
+class Bench:
+    """What every state works on. `cached` are users whose lists the bot already stores."""
+
+    plan: Plan
+    harness: BotHarness
+    emulator: DiscordEmulator
+    cached: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # printed under the states table
+
+    @property
+    def recs(self):
+        """The running bot's RecommendationService (a restart makes a new one)."""
+        return self.harness.bot.recommendations
+
+
+@dataclass
+class StateResult:
+    name: str
+    samples: Samples
+    lag: LagMonitor
+    seconds: float
+
+    def row(self) -> list[str]:
+        s = self.samples
+        return [
+            self.name,
+            str(sum(s.outcomes.values())),
+            s.failed,
+            pct_ms(s.deferrals, 50),
+            pct_ms(s.deferrals, 95),
+            pct_ms(s.deferrals, 99),
+            *self.lag.cells(),
+            f"{s.in_progress} of {s.rounds} rounds",
+        ]
+
+
+async def poll_until(predicate: Callable[[], bool], timeout_s: float) -> None:
+    """Return once `predicate()` holds; TimeoutError after `timeout_s`. Polled because the
+    bot exposes no event for these conditions (and the benchmark must not add one)."""
+    async with asyncio.timeout(timeout_s):
+        while not predicate():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+State = Callable[[Bench], AbstractAsyncContextManager[Callable[[], bool]]]
+
+
+async def measure(bench: Bench, name: str, state: State, *, keep_going: bool) -> StateResult:
+    """Rounds of 50 cached /recommend while `state` runs: `plan.state_rounds` of them, fewer
+    when `keep_going` is false and the state ended (one round at least)."""
+    samples = Samples()
+    started = time.monotonic()
+    async with state(bench) as running, LagMonitor() as lag:
+        for _ in range(bench.plan.state_rounds):
+            await recommend_round(bench.emulator, bench.cached, samples, running)
+            if not keep_going and not running():
+                break
+            await asyncio.sleep(0.1)
+    bench.harness.check_alive()
+    return StateResult(name, samples, lag, time.monotonic() - started)
+
+
+@asynccontextmanager
+async def idle(bench: Bench) -> AsyncIterator[Callable[[], bool]]:
+    """Nothing in the background; "in progress" here means the bot really was idle."""
+    recs = bench.recs
+    keeper = bench.harness.bot.catalogue
+    yield (
+        lambda: (
+            not recs.models.is_building("ANIME")
+            and not recs.models.is_building("MANGA")
+            and not recs.training_in_progress
+            and (keeper is None or keeper.has_completed())
+        )
+    )
+
+
+@asynccontextmanager
+async def model_rebuild(bench: Bench) -> AsyncIterator[Callable[[], bool]]:
+    """Both types' models rebuilt from every stored list (in the build child process)."""
+    recs = bench.recs
+    recs.models.request_rebuild("ANIME")
+    recs.models.request_rebuild("MANGA")
+    yield lambda: recs.models.is_building("ANIME") or recs.models.is_building("MANGA")
+    async with asyncio.timeout(SETTLE_TIMEOUT_S):
+        await recs.models.wait_idle()
+
+
+@asynccontextmanager
+async def catalogue_build(bench: Bench) -> AsyncIterator[Callable[[], bool]]:
+    """A restart with CATALOGUE_MAX_AGE_DAYS=0, which refetches the whole catalogue. Rounds
+    start once the restarted bot serves both types (from the fitted state it left)."""
+    bot = await bench.harness.restart(CATALOGUE_MAX_AGE_DAYS="0")
+    recs = bot.recommendations
+    await poll_until(
+        lambda: all(recs.models.serving_model(t) is not None for t in ("ANIME", "MANGA")), 120
+    )
+    keeper = bot.catalogue
+    yield lambda: keeper is not None and not keeper.has_completed()
+    async with asyncio.timeout(SETTLE_TIMEOUT_S):
+        if keeper is not None:
+            await keeper.wait_complete()
+        await bot.recommendations.models.wait_idle()
+
+
+@asynccontextmanager
+async def automatic_training(bench: Bench) -> AsyncIterator[Callable[[], bool]]:
+    """train_if_due("MANGA"), the call the bot's automatic-training loop makes; it is due
+    because nothing was trained yet and the stored manga lists grew past the threshold."""
+    recs = bench.recs
+    task = asyncio.create_task(recs.train_if_due("MANGA"))
+    await poll_until(lambda: recs.training_in_progress or task.done(), 10)
+    yield lambda: not task.done()
+    async with asyncio.timeout(SETTLE_TIMEOUT_S):
+        report = await task
+    said = report.summary() if report is not None else "not due (None)"
+    bench.notes.append(f"automatic training (MANGA) said: {said}")
+
+
+@asynccontextmanager
+async def owner_training(bench: Bench) -> AsyncIterator[Callable[[], bool]]:
+    """/autotrain type:ANIME invoked by the application's owner through the emulator."""
+    recs = bench.recs
+    record = await bench.emulator.invoke("autotrain", {"type": "ANIME"}, user="owner")
+    await record.first_response(timeout=10)
+    # The command defers before it takes the training lock: wait for the lock, not the defer.
+    await poll_until(lambda: recs.training_in_progress, 10)
+    yield lambda: recs.training_in_progress
+    try:
+        message = await record.wait_message(
+            lambda m: bool(m.get("content")) and not m["content"].startswith("Training "),
+            timeout=bench.plan.train_timeout_s + 60,
+        )
+        said = message["content"]
+    except TimeoutError:
+        said = "no final message in time"
+    bench.notes.append(f"/autotrain ANIME (owner) said: {said}")
+
+
+STATES: list[tuple[str, State, bool]] = [
+    ("model rebuild", model_rebuild, False),
+    ("catalogue build", catalogue_build, False),
+    ("automatic training", automatic_training, False),
+    ("owner training", owner_training, False),
+]
