@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -30,6 +31,14 @@ import aiosqlite
 
 from bot.errors import UserFacingError
 from bot.storage.migrations import MIGRATIONS
+
+SAVE_RATING = (
+    "INSERT INTO feedback (discord_user_id, anilist_username, media_id, media_type,"
+    " rating, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (discord_user_id, media_id) DO UPDATE SET"
+    " rating = excluded.rating, updated_at = excluded.updated_at,"
+    " anilist_username = COALESCE(excluded.anilist_username, feedback.anilist_username)"
+)
 
 
 class DatabaseTooNew(Exception):
@@ -66,6 +75,8 @@ class Database:
         self.reader = reader
         self._write_lock = asyncio.Lock()
         self._links: dict[int, str] = {}
+        self._pending_ratings: list[tuple[tuple, asyncio.Future[None]]] = []
+        self._rating_writer: asyncio.Task[None] | None = None
         # Erasures since start-up, by "user:<id>" / "name:<lower-case username>". In memory is
         # enough: a request that was running when the process stopped cannot write any more.
         self._erasures: dict[str, int] = {}
@@ -113,6 +124,8 @@ class Database:
         return db
 
     async def close(self) -> None:
+        if self._rating_writer is not None:  # ratings being committed: let them land
+            await asyncio.gather(self._rating_writer, return_exceptions=True)
         if self.reader is not self.conn:
             await self.reader.close()
         await self.conn.close()
@@ -197,16 +210,50 @@ class Database:
         rating: int,
         anilist_username: str | None = None,
     ) -> None:
-        """Store a rating; a second rating of the same title by the same user replaces it."""
+        """Store a rating, returning once it is committed; a second rating of the same title by
+        the same user replaces it.
+
+        Ratings that arrive together are committed in one transaction (a group commit): under a
+        burst of clicks each waits for one commit, not for a transaction per click before it.
+        A row the schema refuses fails only its own call.
+        """
         now = time.time()
-        await self.write(
-            "INSERT INTO feedback (discord_user_id, anilist_username, media_id, media_type,"
-            " rating, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (discord_user_id, media_id) DO UPDATE SET"
-            " rating = excluded.rating, updated_at = excluded.updated_at,"
-            " anilist_username = COALESCE(excluded.anilist_username, feedback.anilist_username)",
-            (discord_user_id, anilist_username, media_id, media_type, rating, now, now),
-        )
+        row = (discord_user_id, anilist_username, media_id, media_type, rating, now, now)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending_ratings.append((row, future))
+        if self._rating_writer is None or self._rating_writer.done():
+            self._rating_writer = asyncio.create_task(self._write_ratings())
+        await future
+
+    async def _write_ratings(self) -> None:
+        """Commit the waiting ratings, batch after batch, until none is left."""
+        while self._pending_ratings:
+            batch, self._pending_ratings = self._pending_ratings, []
+            try:
+                async with self.transaction() as conn:
+                    await conn.executemany(SAVE_RATING, [row for row, _ in batch])
+            except sqlite3.DatabaseError as error:
+                if len(batch) == 1:
+                    _settle(batch[0][1], error)
+                else:  # one bad row spoils the batch: commit each on its own
+                    for row, future in batch:
+                        await self._write_alone(row, future)
+                continue
+            except BaseException as error:  # closing, cancelled: nobody may wait forever
+                for _, future in batch + self._pending_ratings:
+                    _settle(future, error)
+                self._pending_ratings = []
+                raise
+            for _, future in batch:
+                _settle(future, None)
+
+    async def _write_alone(self, row: tuple, future: asyncio.Future[None]) -> None:
+        try:
+            await self.write(SAVE_RATING, row)
+        except sqlite3.DatabaseError as error:
+            _settle(future, error)
+        else:
+            _settle(future, None)
 
     async def ratings_of(self, discord_user_id: int, media_type: str) -> dict[int, int]:
         async with self.reader.execute(
@@ -338,3 +385,13 @@ def first_column(row: aiosqlite.Row | tuple | None) -> Any:
     if row is None:
         raise RuntimeError("the query returned no row")
     return row[0]
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    """Resolve a waiter's future, unless it gave up waiting (cancelled)."""
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -173,3 +174,30 @@ async def test_the_reader_cannot_write_and_sees_every_commit(db):
     assert db.reader is not db.conn
     with pytest.raises(sqlite3.OperationalError):
         await db.reader.execute("DELETE FROM feedback")
+
+
+async def test_ratings_arriving_together_commit_together_and_a_bad_one_fails_alone(db):
+    """A burst of clicks is one transaction; a row the schema refuses (rating 11) fails only its
+    own call, and every other rating of the burst is stored."""
+    calls = [db.save_rating(user, 10 + user, "ANIME", user % 11) for user in range(1, 40)]
+    calls.append(db.save_rating(99, 5, "ANIME", 11))
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert all(r is None for r in results[:-1])
+    assert isinstance(results[-1], sqlite3.IntegrityError)
+    for user in range(1, 40):
+        assert await db.ratings_of(user, "ANIME") == {10 + user: user % 11}
+    assert await db.ratings_of(99, "ANIME") == {}
+
+
+async def test_a_burst_of_ratings_takes_one_or_two_transactions(db, monkeypatch):
+    opened = []
+    transaction = db.transaction
+
+    def counting_transaction():
+        opened.append(1)
+        return transaction()
+
+    monkeypatch.setattr(db, "transaction", counting_transaction)
+    await asyncio.gather(*(db.save_rating(user, 7, "ANIME", 8) for user in range(50)))
+    assert 1 <= len(opened) <= 2  # the first click's own commit, then everyone who queued
+    assert await db.feedback_count("ANIME") == 50
