@@ -4,12 +4,14 @@ SIGTERM or SIGINT shut it down cleanly and promptly in any state."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sqlite3
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from tests.fakes.discord_emulator import DiscordEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 TITLES = 20
+STARTED: list[asyncio.subprocess.Process] = []  # this test's bot processes
 
 
 def seed_titles(db_path: Path) -> None:
@@ -40,9 +43,22 @@ def seed_titles(db_path: Path) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+async def no_bot_outlives_its_test() -> AsyncIterator[None]:
+    """A test that fails half-way must not leave a bot (and its job processes) running."""
+    yield
+    for process in STARTED:
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+    STARTED.clear()
+
+
 async def start_process(
     emulator: DiscordEmulator, data_dir: Path, **settings: str
 ) -> asyncio.subprocess.Process:
+    """main.py in a session of its own (so teardown can end it with its children)."""
     started = time.monotonic()
     env = {
         **os.environ,
@@ -56,8 +72,9 @@ async def start_process(
         **settings,
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(REPO / "main.py"), cwd=data_dir.parent, env=env
+        sys.executable, str(REPO / "main.py"), cwd=data_dir.parent, env=env, start_new_session=True
     )
+    STARTED.append(process)
     await emulator.wait_for(lambda e: e.kind == "identify", 90, after=started)
     await emulator.wait_until_ready(30)
     return process
