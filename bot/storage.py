@@ -351,6 +351,15 @@ class Database:
             row = await cur.fetchone()
         return None if row is None else row["anilist_username"]
 
+    async def discord_ids_linked_to(self, anilist_username: str) -> list[int]:
+        """The Discord users whose link names this AniList account (any letter case)."""
+        async with self.conn.execute(
+            "SELECT discord_user_id FROM linked_accounts WHERE anilist_username = ?"
+            " COLLATE NOCASE ORDER BY discord_user_id",
+            (anilist_username,),
+        ) as cur:
+            return [row["discord_user_id"] async for row in cur]
+
     async def unlink_account(self, discord_user_id: int) -> bool:
         removed = await self.write(
             "DELETE FROM linked_accounts WHERE discord_user_id = ?", (discord_user_id,)
