@@ -127,7 +127,7 @@ class WatchPartyService:
         if caller is not None:
             add(caller, caller_id)
         if len(members) < MIN_PEOPLE:
-            who = f"only {next(iter(members.values())).username}" if members else "nobody"
+            who = f"only {next(iter(members.values())).username}" if members else "nobody yet"
             raise UserFacingError(
                 f"A watch party needs at least two people, and I have {who}. Add AniList "
                 "usernames in `usernames:` or Discord members with `member1`…`member5` "
@@ -208,18 +208,24 @@ def _raise_for_missing(members: Sequence[PartyMember], results: Sequence[object]
         for m, r in zip(members, results, strict=True)
         if isinstance(r, AniListPrivateUser)
     ]
-    parts = []
-    if unknown:
-        parts.append(f"there is no AniList user called {_join(unknown)}")
-    if private:
-        whose = _join([f"{name}'s" for name in private])
-        parts.append(f"{whose} AniList {'list is' if len(private) == 1 else 'lists are'} private")
-    if parts:
-        sentence = "; ".join(parts)
+    listed = _join([f"{name}'s" for name in private])
+    lists = "list is" if len(private) == 1 else "lists are"
+    if unknown and private:
         raise UserFacingError(
-            f"{sentence[0].upper()}{sentence[1:]}, so I can't plan a watch party with "
-            f"{'them' if len(unknown) + len(private) > 1 else 'that member'}. Check the "
-            "spelling, or leave them out."
+            f"There is no AniList user called {_join(unknown)}, and {listed} AniList {lists} "
+            "private; check the spelling, or leave them out."
+        )
+    if unknown:
+        raise UserFacingError(
+            f"There is no AniList user called {_join(unknown)}; check the spelling, or leave "
+            f"{'that name' if len(unknown) == 1 else 'those names'} out."
+        )
+    if private:
+        raise UserFacingError(
+            f"{listed} AniList {lists} private, so I can't read "
+            f"{'them' if len(private) > 1 else 'it'}; leave "
+            f"{'them' if len(private) > 1 else 'that member'} out, or ask for the list to be "
+            "made public."
         )
 
 
