@@ -24,6 +24,8 @@ class WatchParty(commands.Cog):
         self.service = WatchPartyService(
             bot.db, bot.user_lists, bot.recommendations, bot.media_store
         )
+        # A party fetches up to 14 lists from AniList's shared budget: one at a time per person.
+        self._running: set[int] = set()
 
     @app_commands.command(
         name="watchparty", description="Picks a group will enjoy together, new to everyone in it."
@@ -59,23 +61,31 @@ class WatchParty(commands.Cog):
             raise UserFacingError("The type must be Anime or Manga.")
         names = parse_usernames(usernames)  # a typo is refused at once, before anything public
         others = [m for m in (member1, member2, member3, member4, member5) if m is not None]
-        await interaction.response.defer(thinking=True)
-        interaction.extras["public_thinking"] = True
-        members = await self.service.gather_members(
-            caller_id=user_id,
-            usernames=names,
-            discord_members=[(m.id, m.display_name) for m in others],
-        )
-        allow_adult = allows_adult(interaction)
-        result = await self.service.recommend(
-            members, media_type=type, count=count, allow_adult=allow_adult, guard=guard
-        )
-        await self.bot.db.save_recommendation_message(
-            interaction.id, user_id, type, result.picks, guard
-        )
-        embed, view = render_page(user_id, result.picks, result.media, 0, allow_adult=allow_adult)
-        await interaction.followup.send(embed=embed, view=view)
-        interaction.extras["public_thinking"] = False
+        if user_id in self._running:
+            raise UserFacingError("I'm still planning your last watch party; one at a time.")
+        self._running.add(user_id)
+        try:
+            await interaction.response.defer(thinking=True)
+            interaction.extras["public_thinking"] = True
+            members = await self.service.gather_members(
+                caller_id=user_id,
+                usernames=names,
+                discord_members=[(m.id, m.display_name) for m in others],
+            )
+            allow_adult = allows_adult(interaction)
+            result = await self.service.recommend(
+                members, media_type=type, count=count, allow_adult=allow_adult, guard=guard
+            )
+            await self.bot.db.save_recommendation_message(
+                interaction.id, user_id, type, result.picks, guard
+            )
+            embed, view = render_page(
+                user_id, result.picks, result.media, 0, allow_adult=allow_adult
+            )
+            await interaction.followup.send(embed=embed, view=view)
+            interaction.extras["public_thinking"] = False
+        finally:
+            self._running.discard(user_id)
 
 
 async def setup(bot: Anime8Bot) -> None:

@@ -229,3 +229,15 @@ async def test_adult_titles_only_in_age_restricted_channels(ready_bot, emulator,
     general = await watchparty(emulator, options, user="bob", channel="general")
     in_general = {media_id_of(p) for p in await all_pages(emulator, general, user="bob")}
     assert in_general and not in_general & adult
+
+
+async def test_manga_parties_and_the_type_choices(ready_bot, emulator, anilist_data):
+    """type:MANGA picks manga; Discord shows the choices as Anime and Manga, count 1-10."""
+    command = emulator.find_command("watchparty", channel=emulator.general, user=emulator.alice)
+    options = {o["name"]: o for o in command["options"]}
+    assert [c["name"] for c in options["type"]["choices"]] == ["Anime", "Manga"]
+    assert (options["count"]["min_value"], options["count"]["max_value"]) == (1, 10)
+    assert [o["name"] for o in command["options"]][1:6] == [f"member{n}" for n in range(1, 6)]
+    message = await watchparty(emulator, {"usernames": "Alice user07", "type": "MANGA"})
+    manga = set(anilist_data.ids("MANGA"))
+    assert {media_id_of(p) for p in await all_pages(emulator, message)} <= manga
