@@ -24,8 +24,6 @@ from model.group import GroupPick, recommend_for_group
 
 MAX_USERNAMES = 8
 MIN_PEOPLE = 2
-# A member counts as suited by a pick from this predicted rating up (out of 10).
-SUITS_FROM = 7.0
 _SEPARATORS = re.compile(r"[\s,]+")
 
 
@@ -229,19 +227,11 @@ def _raise_for_missing(members: Sequence[PartyMember], results: Sequence[object]
         )
 
 
-def group_reason(ratings: Sequence[float], names: Sequence[str]) -> str:
-    """The sentence under a pick, naming the members it suits (SUITS_FROM and up)."""
-    suited = [
-        n
-        for n, r in sorted(zip(names, ratings, strict=True), key=lambda p: -p[1])
-        if r >= SUITS_FROM
-    ]
+def group_reason(suited: Sequence[str], names: Sequence[str]) -> str:
+    """The sentence under a pick, naming the members it suits (best suited first)."""
     if len(suited) == len(names):
-        return f"Suits {_join(suited)} alike, and nobody is predicted to dislike it."
-    if suited:
-        return f"Suits {_join(suited)} best, and nobody is predicted to dislike it."
-    closest = names[max(range(len(names)), key=lambda i: ratings[i])]
-    return f"A safe middle ground, closest to {closest}'s taste: nobody is predicted to dislike it."
+        return f"Suits all of you ({_join(suited)}), and nobody is predicted to dislike it."
+    return f"Suits {_join(suited)} best, and nobody is predicted to dislike it."
 
 
 def _pick_json(pick: GroupPick, names: Sequence[str]) -> dict:
@@ -251,7 +241,7 @@ def _pick_json(pick: GroupPick, names: Sequence[str]) -> dict:
     return {
         "media_id": pick.media_id,
         "score": min(pick.ratings),
-        "reason": group_reason(pick.ratings, names),
+        "reason": group_reason([names[i] for i in pick.suits], names),
         "members": [[name, score] for name, score in zip(names, pick.ratings, strict=True)],
         "planned_by": [names[i] for i in pick.planned_by],
     }

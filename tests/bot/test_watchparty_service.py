@@ -23,8 +23,10 @@ def test_a_malformed_username_is_named_and_more_than_eight_are_refused():
 
 
 def test_reasons_name_the_members_a_pick_suits():
-    """Suited members (7/10 and up) are named best first; with none, the closest one."""
+    """Every member named when it suits all, else those it suits, as given (best first)."""
     names = ["Ann", "Ben", "Cy"]
-    assert group_reason([8.0, 7.5, 9.0], names).startswith("Suits Cy, Ann and Ben alike")
-    assert group_reason([8.0, 6.5, 7.0], names).startswith("Suits Ann and Cy best")
-    assert "closest to Ben's taste" in group_reason([6.1, 6.9, 6.2], names)
+    assert group_reason(["Cy", "Ann", "Ben"], names).startswith(
+        "Suits all of you (Cy, Ann and Ben)"
+    )
+    assert group_reason(["Ann", "Cy"], names).startswith("Suits Ann and Cy best")
+    assert group_reason(["Ben"], names).startswith("Suits Ben best")
