@@ -7,7 +7,7 @@ without replacement within a group, groups independently, all from ``--seed``). 
 group, every method ranks the same candidates (nothing on any member's train list except
 PLANNING, which mal-5k does not have) and takes the top 10:
 
-- group: the watch-party ranker (model/group.py: dislike veto, mean plus least-happy member);
+- group: the watch-party ranker (model/group.py: a member's predicted dislike vetoes a title);
 - average: the mean of the members' standardised scores;
 - one member: the first member's scores alone.
 

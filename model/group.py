@@ -1,11 +1,11 @@
 """Recommending for a group: titles nobody has seen, ranked so that nobody is left miserable.
 
 Averaging the members' scores lets one enthusiast outvote a member who would hate the title,
-so the group ranker does two things instead: a title any member is predicted to dislike is
-vetoed outright, and the rest are ranked by the members' mean relevance plus a share of the
-least happy member's (each member's relevance standardised over the same candidates, so a
-member whose scores spread wider does not count for more). ``python -m benchmarks.bench_groups``
-compares it with plain averaging and with ranking for one member.
+so the group ranker vetoes outright any title a member is predicted to dislike, and ranks the
+rest by the members' mean relevance (each member's standardised over the same candidates, so
+a member whose scores spread wider does not count for more), optionally plus a share of the
+least happy member's (MISERY_WEIGHT). ``python -m benchmarks.bench_groups`` compares it with
+plain averaging and with ranking for one member.
 
 The per-member scores come from the serving policy (``model.policy.ranking_scores``) and the
 predicted ratings from the same place as :meth:`Recommender.recommend`'s, so a member's
