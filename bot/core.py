@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = (
     "cogs.help",
     "cogs.recommend",
+    "cogs.watchparty",
     "cogs.ratings",
     "cogs.accounts",
     "cogs.admin",

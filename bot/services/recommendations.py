@@ -167,7 +167,7 @@ class RecommendationService:
         if lists >= state.lists_at_build + REFRESH_AFTER_NEW_LISTS:
             self.models.request_rebuild(media_type)
 
-    def _ready_model(self, media_type: str) -> Recommender:
+    def ready_model(self, media_type: str) -> Recommender:
         """The serving model, or the sentence that says why there is none yet."""
         model = self.models.serving_model(media_type)
         if model is None:
@@ -184,7 +184,7 @@ class RecommendationService:
         """Instant checks before any slow work: a bad username or meaningless preferences."""
         if username is not None:
             validate_username(username)
-        model = self._ready_model(media_type)
+        model = self.ready_model(media_type)
         if preferences:
             # The catalogue's own tags count as words the user may use.
             tag_names = model.catalogue.tag_names
@@ -221,7 +221,7 @@ class RecommendationService:
             by_id[media_id] = {"mediaId": media_id, "score": float(rating), "status": "COMPLETED"}
         entries = list(by_id.values())
         recently = await self.db.recently_recommended(discord_user_id, media_type)
-        model = self._ready_model(media_type)
+        model = self.ready_model(media_type)
         rng = random.Random(self._rng.random())
 
         def score():

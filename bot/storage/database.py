@@ -301,6 +301,11 @@ class Database:
         """The AniList username this Discord user linked, or None; answered from memory."""
         return self._links.get(discord_user_id)
 
+    async def discord_ids_linked_to(self, anilist_username: str) -> list[int]:
+        """The Discord users whose link names this AniList account (any letter case)."""
+        name = anilist_username.lower()
+        return sorted(user for user, linked in self._links.items() if linked.lower() == name)
+
     async def unlink_account(self, discord_user_id: int) -> bool:
         async with self.transaction() as conn:
             removed = await conn.execute(

@@ -23,6 +23,7 @@ import discord
 
 from bot.errors import UserFacingError
 from cogs.ui.base import Anime8Button
+from cogs.ui.group_page import decorate_group_page
 from cogs.ui.pick_embed import allows_adult, display_title, pick_embed
 
 if TYPE_CHECKING:
@@ -184,4 +185,6 @@ def render_page(
     if len(picks) > 1:
         view.add_item(PageButton(requester_id, (index - 1) % len(picks), forward=False))
         view.add_item(PageButton(requester_id, (index + 1) % len(picks), forward=True))
+    if "members" in pick:  # a /watchparty pick
+        decorate_group_page(embed, view, requester_id, pick, len(picks))
     return embed, view

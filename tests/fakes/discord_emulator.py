@@ -25,7 +25,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -64,7 +64,9 @@ EVERYONE_PERMISSIONS = (
     | (1 << 18)  # use external emojis
     | (1 << 31)  # use application commands
 )
-BOT_ROLE_PERMISSIONS = EVERYONE_PERMISSIONS | (1 << 13) | (1 << 38)  # manage messages, threads
+SEND_POLLS = 1 << 49
+# Manage messages, threads, and polls (the README asks for Send Polls when inviting the bot).
+BOT_ROLE_PERMISSIONS = EVERYONE_PERMISSIONS | (1 << 13) | (1 << 38) | SEND_POLLS
 
 # Message flags.
 FLAG_SUPPRESS_EMBEDS = 1 << 2
@@ -99,6 +101,10 @@ EMBED_LIMITS = {"title": 256, "description": 4096}
 MAX_FIELDS = 25
 MAX_CUSTOM_ID = 100
 MAX_BUTTON_LABEL = 80
+MAX_POLL_QUESTION = 300
+MAX_POLL_ANSWER = 55
+MAX_POLL_ANSWERS = 10
+MAX_POLL_HOURS = 768  # 32 days
 
 
 def _now_iso() -> str:
@@ -1135,7 +1141,7 @@ class DiscordEmulator:
         if channel.guild_id:
             message["guild_id"] = str(channel.guild_id)
         if "poll" in body:
-            message["poll"] = body["poll"]
+            message["poll"] = self._poll(channel, body["poll"])
         if body.get("message_reference"):
             message["type"] = 19
             message["message_reference"] = body["message_reference"]
@@ -1157,6 +1163,45 @@ class DiscordEmulator:
         self._record("message_create", message_id=str(message_id), channel_id=str(channel.id))
         return copy.deepcopy(message)
 
+    def _poll(self, channel: FakeChannel, poll: Any) -> JSONDict:
+        """A poll as Discord stores it on the message (answer ids, expiry, empty results),
+        refused like Discord when the bot lacks Send Polls in a server channel or the poll
+        breaks Discord's limits."""
+        if channel.guild_id and not self.permissions_of(self.bot_user) & SEND_POLLS:
+            raise DiscordError(403, "Missing Permissions", 50013)
+        problems: dict[str, str] = {}
+        if not isinstance(poll, dict):
+            raise _invalid_form({"poll": "must be an object"})
+        question = (poll.get("question") or {}).get("text") or ""
+        if not 1 <= len(question) <= MAX_POLL_QUESTION:
+            problems["poll.question.text"] = f"must be 1-{MAX_POLL_QUESTION} characters"
+        answers = poll.get("answers") or []
+        if not 1 <= len(answers) <= MAX_POLL_ANSWERS:
+            problems["poll.answers"] = f"must hold 1-{MAX_POLL_ANSWERS} answers"
+        for i, answer in enumerate(answers):
+            text = (answer.get("poll_media") or {}).get("text") or ""
+            if not 1 <= len(text) <= MAX_POLL_ANSWER:
+                problems[f"poll.answers.{i}.poll_media.text"] = (
+                    f"must be 1-{MAX_POLL_ANSWER} characters"
+                )
+        hours = poll.get("duration", 24)
+        if not isinstance(hours, int | float) or not 1 <= hours <= MAX_POLL_HOURS:
+            problems["poll.duration"] = f"must be 1-{MAX_POLL_HOURS} hours"
+        if problems:
+            raise _invalid_form(problems)
+        expiry = datetime.now(UTC) + timedelta(hours=hours)
+        return {
+            "question": {"text": question},
+            "answers": [
+                {"answer_id": i, "poll_media": answer["poll_media"]}
+                for i, answer in enumerate(answers, start=1)
+            ],
+            "expiry": expiry.isoformat(),
+            "allow_multiselect": bool(poll.get("allow_multiselect")),
+            "layout_type": poll.get("layout_type", 1),
+            "results": {"is_finalized": False, "answer_counts": []},
+        }
+
     def _edit_message(self, message_id: int, body: JSONDict, files: list[_Upload]) -> JSONDict:
         stored = self._messages.get(message_id)
         if stored is None or stored.deleted:
@@ -1172,6 +1217,11 @@ class DiscordEmulator:
             message["flags"] = (message["flags"] & ~changeable) | (int(body["flags"]) & changeable)
         if "attachments" in body or files:
             message["attachments"] = self._attachments(channel, body, files, message["attachments"])
+        if body.get("poll") is not None:
+            # Only the follow-up that replaces a "thinking…" placeholder may bring a poll.
+            if not message["flags"] & FLAG_LOADING:
+                raise _invalid_form({"poll": "a poll can't be added by editing a message"})
+            message["poll"] = self._poll(channel, body["poll"])
         message["flags"] &= ~FLAG_LOADING  # any edit replaces the "thinking…" placeholder
         message["edited_timestamp"] = _now_iso()
         _check_message(message)
@@ -1869,6 +1919,10 @@ def render_message(message: JSONDict) -> str:
             lines.append("row: " + " ".join(parts))
     for attachment in message.get("attachments", []):
         lines.append(f"attachment: {attachment['filename']} ({attachment['size']} bytes)")
+    if poll := message.get("poll"):
+        lines.append(f"poll: {poll['question']['text']} (until {poll['expiry']})")
+        for answer in poll["answers"]:
+            lines.append(f"  answer {answer['answer_id']}: {answer['poll_media']['text']}")
     return "\n".join(lines)
 
 
@@ -1902,6 +1956,7 @@ __all__ = [
     "GUILD_ID",
     "NSFW_CHANNEL_ID",
     "OWNER_ID",
+    "SEND_POLLS",
     "CallbackEvent",
     "DiscordEmulator",
     "DiscordError",
