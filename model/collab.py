@@ -1,9 +1,10 @@
 """Collaborative signal from the lists the bot has seen: EASE, ItemKNN and item statistics.
 
 This is derived state: it is recomputed from lists (never stored in a checkpoint). Fitting
-costs one dense item-item Gram matrix and one Cholesky inverse over the titles that appear on
-at least one list (benchmarks/bench_model.py measures it). Everything stays
-float32: one float64 operand would upcast the 7k x 7k matrices and make scoring ~100x slower.
+costs two dense item-item Gram matrices and two Cholesky inverses (all entries, and liked
+entries only) over the titles that appear on at least one list (benchmarks/bench_model.py
+measures it). Everything stays float32: one float64 operand would upcast the 7k x 7k matrices
+and make scoring ~100x slower.
 """
 
 from __future__ import annotations
