@@ -30,8 +30,9 @@ the new net only if it serves the held-out users better (``TrainStats.improved``
 Scoring: one serving policy (``model.policy.ranking_scores``) for every size of the bot: the
 cold blend (popularity, genre/tag lift, format, franchise by relations and title similarity,
 release era, AniList community recommendations) alone before any list is seen, then the net
-(or EASE while no net is installed) plus the cold blend weighted down as the number of lists
-grows. ``python -m benchmarks.bench_growth DIR`` measures it against cold and EASE by size.
+with a small direct share of EASE (or EASE alone while no net is installed) plus the cold
+blend weighted down as the number of lists grows. ``python -m benchmarks.bench_growth DIR``
+measures it against cold and EASE by size.
 The package never sets torch's thread count; the offline CLIs use every core.
 
 Threads: ``recommend`` only reads, so it may run while another thread trains a new

@@ -1,9 +1,10 @@
 """Collaborative signal from the lists the bot has seen: EASE, ItemKNN and item statistics.
 
 This is derived state: it is recomputed from lists (never stored in a checkpoint). Fitting
-costs one dense item-item Gram matrix and one Cholesky inverse over the titles that appear on
-at least one list (benchmarks/bench_model.py measures it). Everything stays
-float32: one float64 operand would upcast the 7k x 7k matrices and make scoring ~100x slower.
+costs two dense item-item Gram matrices and two Cholesky inverses (all entries, and liked
+entries only) over the titles that appear on at least one list (benchmarks/bench_model.py
+measures it). Everything stays float32: one float64 operand would upcast the 7k x 7k matrices
+and make scoring ~100x slower.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from .profile import LIKED_SCORE, Profile
 # rated 10 says more than the one from titles they rated 5 (the prototype's strongest input).
 BUCKETS = ("10", "9", "8", "7", "5-6", "1-4", "unscored", "dropped", "planning")
 _SHRINK = 10.0  # pseudo-ratings pulling a title's mean toward the global mean
+# L2 of the liked-only EASE: fewer interactions than the full one, so less smoothing paid
+# (the second prototype's choice).
+LIKED_LAMBDA = 100.0
 
 
 def entry_buckets(profile: Profile) -> torch.Tensor:
@@ -48,6 +52,7 @@ class Collab:
     column: torch.Tensor  # (n,) catalogue row -> column in the matrices, -1 if inactive
     ease: torch.Tensor  # (a, a) float32, zero diagonal
     knn: torch.Tensor  # (a, a) float32 cosine, zero diagonal
+    ease_liked: torch.Tensor  # (a, a) float32 EASE over liked entries only, zero diagonal
     log_count: torch.Tensor  # (n,)
     shrunk_mean: torch.Tensor  # (n,) 0-10
     like_share: torch.Tensor  # (n,) shrunk share of ratings >= 8
@@ -76,9 +81,21 @@ class Collab:
         knn[:, self.active] = torch.sparse.mm(selector, self.knn)
         return ease, knn
 
+    def liked_scores(self, profile: Profile) -> torch.Tensor:
+        """Score of every catalogue row from the liked-only EASE, summed over the profile's
+        liked entries, ``(n,)``."""
+        n = self.column.shape[0]
+        out = torch.zeros(n)
+        columns = self.column[profile.rows[profile.liked]]
+        columns = columns[columns >= 0]
+        if columns.numel():
+            out[self.active] = self.ease_liked[columns].sum(0)
+        return out
+
 
 def fit_collab(profiles: Sequence[Profile], n_items: int, ease_lambda: float = 200.0) -> Collab:
-    """Fit EASE (closed form, L2 ``ease_lambda``) and cosine ItemKNN on binary interactions."""
+    """Fit EASE (closed form, L2 ``ease_lambda``) and cosine ItemKNN on binary interactions,
+    and a second EASE (L2 ``LIKED_LAMBDA``) on the liked entries only."""
     rows = [p.rows for p in profiles if len(p)]
     all_rows = torch.cat(rows) if rows else torch.zeros(0, dtype=torch.int64)
     all_scores = torch.cat([p.scores for p in profiles if len(p)]) if rows else torch.zeros(0)
@@ -93,11 +110,12 @@ def fit_collab(profiles: Sequence[Profile], n_items: int, ease_lambda: float = 2
     gram = interactions.T @ interactions
     degree = gram.diagonal().clone()
 
-    regularised = gram.clone()
-    regularised.diagonal().add_(ease_lambda)
-    precision = torch.cholesky_inverse(torch.linalg.cholesky(regularised))
-    ease = precision / (-precision.diagonal()).unsqueeze(0)
-    ease.diagonal().zero_()
+    ease = _ease(gram, ease_lambda)
+    liked_interactions = torch.zeros(len(rows), a)
+    liked_profiles = [p for p in profiles if len(p)]
+    for user, profile in enumerate(liked_profiles):
+        liked_interactions[user, column[profile.rows[profile.liked]]] = 1.0
+    ease_liked = _ease(liked_interactions.T @ liked_interactions, LIKED_LAMBDA)
 
     norm = degree.clamp(min=1.0).sqrt()
     knn = gram / norm.unsqueeze(0) / norm.unsqueeze(1)
@@ -121,7 +139,18 @@ def fit_collab(profiles: Sequence[Profile], n_items: int, ease_lambda: float = 2
         column=column,
         ease=ease.contiguous(),
         knn=knn.contiguous(),
+        ease_liked=ease_liked.contiguous(),
         log_count=torch.log1p(count),
         shrunk_mean=(total + _SHRINK * global_mean) / (n_scored + _SHRINK),
         like_share=(liked + _SHRINK * global_like) / (n_scored + _SHRINK),
     )
+
+
+def _ease(gram: torch.Tensor, l2: float) -> torch.Tensor:
+    """EASE weights from an item-item Gram matrix: closed form, zero diagonal."""
+    regularised = gram.clone()
+    regularised.diagonal().add_(l2)
+    precision = torch.cholesky_inverse(torch.linalg.cholesky(regularised))
+    ease = precision / (-precision.diagonal()).unsqueeze(0)
+    ease.diagonal().zero_()
+    return ease

@@ -38,6 +38,10 @@ _COLLAB = [
     *(f"ease_{bucket}" for bucket in BUCKETS),
     "ease_all",
     "ease_rank",
+    "ease_log_rank",
+    "ease_z",
+    "ease_liked",
+    "ease_liked_log_rank",
     *(f"knn_{bucket}" for bucket in BUCKETS),
     "knn_all",
     "knn_rank",
@@ -98,6 +102,21 @@ def _rank(scores: torch.Tensor) -> torch.Tensor:
     return rank
 
 
+def _log_rank(scores: torch.Tensor) -> torch.Tensor:
+    """-log(1 + position) in the user's ranking: resolves the top of the list, where the
+    linear rank gives the top hundred titles nearly the same value."""
+    order = torch.argsort(scores, descending=True)
+    rank = torch.empty_like(scores)
+    rank[order] = -torch.log1p(torch.arange(scores.numel(), dtype=scores.dtype))
+    return rank
+
+
+def _z(scores: torch.Tensor) -> torch.Tensor:
+    """The user's scores standardised over the catalogue (their scale grows with list size)."""
+    std = scores.std() if scores.numel() > 1 else torch.tensor(0.0)
+    return (scores - scores.mean()) / std if float(std) > 1e-9 else scores - scores.mean()
+
+
 def user_context(catalogue: Catalogue, profile: Profile) -> UserContext:
     """Content profile of the user (genre/tag lift, title similarity to each entry)."""
     weights = entry_weights(profile)
@@ -139,6 +158,11 @@ def features(catalogue: Catalogue, collab: Collab | None, ctx: UserContext) -> t
             put(f"knn_{bucket}", knn[b])
         put("ease_all", ease.sum(0))
         put("ease_rank", _rank(ease.sum(0)))
+        put("ease_log_rank", _log_rank(ease.sum(0)))
+        put("ease_z", _z(ease.sum(0)))
+        liked = collab.liked_scores(profile)
+        put("ease_liked", liked)
+        put("ease_liked_log_rank", _log_rank(liked))
         put("knn_all", knn.sum(0))
         put("knn_rank", _rank(knn.sum(0)))
         put("log_count", collab.log_count)

@@ -26,6 +26,11 @@ from .net import RecommenderNet
 # blend keeps weight far longer: 1500 / S was at or above both at every size.
 NET_COLD_SCALE = 100.0
 EASE_COLD_SCALE = 1500.0
+# Weight of z(EASE) added next to z(net). The net reads EASE among its inputs, but a small
+# direct share of it still ranked better or the same on seeds 1 and 2 at 200, 500 and all
+# lists (0.5 helped one seed and cost the other at all lists), so it is a constant: the cold
+# weight already handles the small sizes, where the net is weak.
+NET_EASE_WEIGHT = 0.25
 
 
 def cold_weight(lists_seen: int, *, with_net: bool) -> float:
@@ -43,21 +48,22 @@ def ranking_scores(
     """Ranking score (higher is better, unbounded) of every row of a feature matrix.
 
     ``matrix`` comes from :func:`model.features.features` built with the same ``collab``.
-    Without collaborative state (no lists seen) this is the cold blend alone; otherwise it is
-    z(warm) + cold_weight(collab.n_users) * z(cold), where warm is the net's output when a net
-    is given and the EASE score otherwise, and z standardises over the rows. The evidence is
-    the number of lists ``collab`` was fitted on: that is what the warm scorers learnt from.
+    Without collaborative state (no lists seen) this is the cold blend alone. Otherwise it is
+    z(net) + NET_EASE_WEIGHT * z(EASE) + cold_weight(S) * z(cold) when a net is given and
+    z(EASE) + cold_weight(S) * z(cold) without one, where z standardises over the rows and S
+    is the number of lists ``collab`` was fitted on: that is what the warm scorers learnt from.
     """
     cold = cold_scores(matrix)
     if collab is None:
         return cold
+    ease = standardise(matrix[:, COLUMN["ease_all"]])
     if net is not None:
         with torch.no_grad():
-            warm = net(matrix)
+            warm = standardise(net(matrix)) + NET_EASE_WEIGHT * ease
     else:
-        warm = matrix[:, COLUMN["ease_all"]]
+        warm = ease
     weight = cold_weight(collab.n_users, with_net=net is not None)
-    return standardise(warm) + weight * standardise(cold)
+    return warm + weight * standardise(cold)
 
 
 def standardise(values: torch.Tensor) -> torch.Tensor:

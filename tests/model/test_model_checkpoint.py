@@ -8,6 +8,8 @@ import pytest
 import torch
 
 from model import Recommender, RecommenderConfig, TrainingConfig, load_latest, save_checkpoint
+from model.features import FEATURE_NAMES
+from model.net import RecommenderNet
 
 CONFIG = RecommenderConfig(ease_lambda=10.0, training=TrainingConfig(epochs=2))
 
@@ -70,3 +72,19 @@ def test_incompatible_checkpoints_fall_back_to_the_cold_model(
 def test_missing_directory_means_no_checkpoint(tmp_path, catalogue):
     """A fresh install (no models directory) loads nothing and raises nothing."""
     assert load_latest(tmp_path / "models", "ANIME", Recommender(catalogue)) is None
+
+
+def test_a_checkpoint_from_before_the_liked_ease_inputs_is_refused(tmp_path, catalogue, lists):
+    """A net saved by the previous release (no ease_liked / log-rank / z columns, so fewer
+    inputs) is skipped with a log line; the recommender serves without a net."""
+    new = {"ease_log_rank", "ease_z", "ease_liked", "ease_liked_log_rank"}
+    old_names = [name for name in FEATURE_NAMES if name not in new]
+    old_net = RecommenderNet(len(old_names))
+    torch.save(
+        {"format": 1, "media_type": "ANIME", "features": old_names, "net": old_net.state_dict()},
+        tmp_path / "anime-v1.pt",
+    )
+    fresh = Recommender(catalogue, lists, config=CONFIG)
+    assert load_latest(tmp_path, "ANIME", fresh) is None
+    assert not fresh.trained
+    assert fresh.recommend(lists["user0"], k=3)

@@ -57,3 +57,26 @@ def test_relations_mark_the_franchise_of_watched_titles(catalogue):
     profile = build_profile([{"mediaId": 31, "score": 7, "status": "COMPLETED"}], cat)
     column = features(cat, None, user_context(cat, profile))[:, COLUMN["franchise"]]
     assert {cat.ids[i] for i in column.nonzero().flatten().tolist()} == {31, 32}
+
+
+def test_liked_ease_follows_what_was_liked_together_not_only_watched_together(catalogue):
+    """Titles 1 and 2 are liked together; 1 and 12 are watched together but 12 is rated low. The
+    full EASE links 1 to both alike, the liked-only EASE (and its feature) to 2 far more."""
+    cat = build_catalogue(catalogue)
+    lists = {
+        f"u{u}": [
+            {"mediaId": 1, "score": 9},
+            {"mediaId": 2 if u % 2 else 12, "score": 9 if u % 2 else 3},
+            {"mediaId": 21, "score": 6},
+        ]
+        for u in range(20)
+    }
+    profiles = [build_profile(e, cat) for e in lists.values()]
+    collab = fit_collab(profiles, len(cat))
+    ctx = user_context(cat, build_profile([{"mediaId": 1, "score": 10}], cat))
+    matrix = features(cat, collab, ctx)
+    two, three = cat.index[2], cat.index[12]
+    ease, liked = matrix[:, COLUMN["ease_all"]], matrix[:, COLUMN["ease_liked"]]
+    assert torch.isclose(ease[two], ease[three])
+    assert float(liked[two]) > 0.0 >= float(liked[three])
+    assert matrix[two, COLUMN["ease_liked_log_rank"]] > matrix[three, COLUMN["ease_liked_log_rank"]]

@@ -8,8 +8,9 @@ import torch
 
 from model import Recommender
 from model.cold import cold_scores
-from model.features import COLUMN, features, user_context
-from model.policy import cold_weight, ranking_scores, standardise
+from model.features import COLUMN, FEATURE_NAMES, features, user_context
+from model.net import RecommenderNet
+from model.policy import NET_EASE_WEIGHT, cold_weight, ranking_scores, standardise
 from model.profile import build_profile
 
 
@@ -50,3 +51,21 @@ def test_the_weight_follows_the_number_of_lists_the_state_was_fitted_on(catalogu
 
 def _top(scores: torch.Tensor) -> set[int]:
     return set(torch.topk(scores, 5).indices.tolist())
+
+
+def test_with_a_net_ease_keeps_a_direct_share_next_to_it(catalogue, lists):
+    """With a net: z(net) + NET_EASE_WEIGHT z(EASE) + w(S) z(cold); so at a huge S a net that
+    scores every title alike leaves EASE's ranking, not a tie."""
+    collab, matrix = _state(catalogue, lists)
+    net = RecommenderNet(len(FEATURE_NAMES))
+    ease, cold = standardise(matrix[:, COLUMN["ease_all"]]), standardise(cold_scores(matrix))
+    expected = (
+        standardise(net(matrix).detach())
+        + NET_EASE_WEIGHT * ease
+        + cold_weight(collab.n_users, with_net=True) * cold
+    )
+    assert torch.allclose(ranking_scores(matrix, collab, net), expected)
+    with torch.no_grad():
+        net.layers[2].weight.zero_()  # a constant net
+    huge = ranking_scores(matrix, replace(collab, n_users=10**9), net)
+    assert _top(huge) == _top(ease)
