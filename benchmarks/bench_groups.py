@@ -38,7 +38,6 @@ from pathlib import Path
 import torch
 
 from benchmarks.bench_growth import liked_held_out
-from model.data import read_catalogue, read_lists
 from model.group import (
     average_relevance,
     first_member_relevance,
@@ -48,7 +47,8 @@ from model.group import (
     top_rows,
 )
 from model.metrics import ndcg_at_k
-from model.offline import fitted_recommender, use_all_cores
+from model.offline.common import fitted_recommender, use_all_cores
+from model.offline.data import read_catalogue, read_lists
 
 K = 10
 DISLIKED_AT_MOST = 5

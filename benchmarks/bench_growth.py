@@ -26,9 +26,9 @@ from pathlib import Path
 import torch
 
 from model import Recommender
-from model.data import read_catalogue, read_lists
 from model.metrics import ndcg_at_k
-from model.offline import recommend_ids, use_all_cores
+from model.offline.common import recommend_ids, use_all_cores
+from model.offline.data import read_catalogue, read_lists
 from model.profile import LIKED_SCORE, build_profile
 
 K = 10

@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model import Recommender  # noqa: E402
-from model.data import read_catalogue, read_lists  # noqa: E402
-from model.offline import use_all_cores  # noqa: E402
+from model.offline.common import use_all_cores  # noqa: E402
+from model.offline.data import read_catalogue, read_lists  # noqa: E402
 
 CANDIDATES = 10_000
 

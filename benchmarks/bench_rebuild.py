@@ -33,7 +33,7 @@ from bot.services.model_build import fitted_path
 from bot.services.recommendations import RecommendationService
 from bot.storage import Database
 from bot.storage.media import MediaStore
-from model.data import read_catalogue, read_lists
+from model.offline.data import read_catalogue, read_lists
 
 CATALOGUE_SIZE = 5000  # the bot's largest CATALOGUE_SIZE
 TICK_S = 0.010

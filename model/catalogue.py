@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -68,7 +69,7 @@ READ_FORMATS = frozenset({"MANGA", "NOVEL", "ONE_SHOT"})
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def media_title(media: dict) -> str:
+def media_title(media: Mapping[str, Any]) -> str:
     """The best display title of a media: userPreferred, english, romaji, native, or its id."""
     title = media.get("title") or {}
     for key in ("userPreferred", "english", "romaji", "native"):
@@ -77,23 +78,23 @@ def media_title(media: dict) -> str:
     return f"#{media.get('id')}"
 
 
-def _title_tokens(media: dict) -> set[str]:
+def _title_tokens(media: Mapping[str, Any]) -> set[str]:
     title = media.get("title") or {}
     text = " ".join(str(title[k]) for k in ("romaji", "english") if title.get(k))
     return {token for token in _TOKEN.findall(text.lower())}
 
 
-def _year(media: dict) -> float:
+def _year(media: Mapping[str, Any]) -> float:
     year = (media.get("startDate") or {}).get("year") or media.get("seasonYear")
     return float(year) if year else math.nan
 
 
-def _mean_score(media: dict) -> float:
+def _mean_score(media: Mapping[str, Any]) -> float:
     score = media.get("meanScore") or media.get("averageScore")
     return float(score) / 10.0 if score else math.nan
 
 
-def _is_read(media: dict) -> bool:
+def _is_read(media: Mapping[str, Any]) -> bool:
     if media.get("type"):
         return media["type"] == "MANGA"
     return media.get("format") in READ_FORMATS
@@ -135,9 +136,9 @@ class Catalogue:
         return [self.index[m] for m in media_ids if m in self.index]
 
 
-def build_catalogue(media: list[dict]) -> Catalogue:
+def build_catalogue(media: Sequence[Mapping[str, Any]]) -> Catalogue:
     """Index the media (duplicates by id keep the first) into a :class:`Catalogue`."""
-    unique: dict[int, dict] = {}
+    unique: dict[int, Mapping[str, Any]] = {}
     for item in media:
         if item.get("id") is not None:
             unique.setdefault(int(item["id"]), item)
@@ -211,7 +212,7 @@ def dense_rows(csr: torch.Tensor, rows: list[int]) -> torch.Tensor:
 
 
 def _title_neighbours(
-    items: list[dict], neighbours: int = 32, block: int = 512
+    items: list[Mapping[str, Any]], neighbours: int = 32, block: int = 512
 ) -> dict[str, torch.Tensor]:
     vectors = _title_vectors(items)
     n = len(items)
@@ -228,7 +229,7 @@ def _title_neighbours(
     return {"title_neighbours": index, "title_similarity": similarity}
 
 
-def _title_vectors(items: list[dict]) -> torch.Tensor:
+def _title_vectors(items: list[Mapping[str, Any]]) -> torch.Tensor:
     """tf-idf of title tokens: a rare shared token ("gintama") marks a franchise, "movie" not."""
     token_sets = [_title_tokens(item) for item in items]
     vocabulary: dict[str, int] = {}
@@ -256,7 +257,7 @@ def _title_vectors(items: list[dict]) -> torch.Tensor:
         )
 
 
-def _edges(item: dict) -> list[tuple[str, int, str | None]]:
+def _edges(item: Mapping[str, Any]) -> list[tuple[str, int, str | None]]:
     edges = ((item.get("relations") or {}).get("edges")) or ()
     out = []
     for edge in edges:
@@ -266,7 +267,7 @@ def _edges(item: dict) -> list[tuple[str, int, str | None]]:
     return out
 
 
-def _prequels(items: list[dict], index: dict[int, int]) -> dict[int, tuple[int, ...]]:
+def _prequels(items: list[Mapping[str, Any]], index: dict[int, int]) -> dict[int, tuple[int, ...]]:
     prequels: dict[int, tuple[int, ...]] = {}
     for row, item in enumerate(items):
         rows = tuple(
@@ -281,7 +282,7 @@ def _prequels(items: list[dict], index: dict[int, int]) -> dict[int, tuple[int, 
     return prequels
 
 
-def _franchises(items: list[dict], index: dict[int, int]) -> torch.Tensor:
+def _franchises(items: list[Mapping[str, Any]], index: dict[int, int]) -> torch.Tensor:
     parent = list(range(len(items)))
 
     def find(row: int) -> int:
@@ -297,7 +298,7 @@ def _franchises(items: list[dict], index: dict[int, int]) -> torch.Tensor:
     return torch.tensor([find(row) for row in range(len(items))], dtype=torch.int64)
 
 
-def _community(items: list[dict], index: dict[int, int]) -> torch.Tensor:
+def _community(items: list[Mapping[str, Any]], index: dict[int, int]) -> torch.Tensor:
     cells: dict[tuple[int, int], float] = {}
     for row, item in enumerate(items):
         nodes = ((item.get("recommendations") or {}).get("nodes")) or ()

@@ -4,7 +4,7 @@ This is derived state: it is recomputed from lists (never stored in a checkpoint
 costs two dense item-item Gram matrices and two Cholesky inverses (all entries, and liked
 entries only) over the titles that appear on at least one list (benchmarks/bench_model.py
 measures it). Everything stays float32: one float64 operand would upcast the 7k x 7k matrices
-and make scoring ~100x slower.
+and make scoring far slower.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class Collab:
         known = columns >= 0
         if not bool(known.any()):
             return ease, knn
-        # A sparse (bucket x column) selector: 20x faster than gathering the rows first.
+        # A sparse (bucket x column) selector: much faster than gathering the rows first.
         selector = torch.sparse_coo_tensor(
             torch.stack([entry_buckets(profile)[known], columns[known]]),
             torch.ones(int(known.sum())),

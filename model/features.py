@@ -188,9 +188,9 @@ def features(catalogue: Catalogue, collab: Collab | None, ctx: UserContext) -> t
     put("title_liked", ctx.title_liked)
     # Same relations-connected franchise as a watched title (AniList data; none in mal-5k).
     put("franchise", torch.isin(catalogue.franchise, catalogue.franchise[rows[watched]]).float())
-    liked = rows[profile.liked].tolist()
-    if liked and catalogue.community.values().numel():
-        put("community", torch.log1p(dense_rows(catalogue.community, liked).sum(0)))
+    liked_rows = rows[profile.liked].tolist()
+    if liked_rows and catalogue.community.values().numel():
+        put("community", torch.log1p(dense_rows(catalogue.community, liked_rows).sum(0)))
     put("era", _era(catalogue, rows[watched]))
 
     scored = profile.scores[profile.scores > 0]

@@ -15,6 +15,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
@@ -23,6 +24,7 @@ from .collab import Collab
 from .recommender import Recommender, RecommenderConfig
 
 FORMAT_VERSION = 1
+T = TypeVar("T")
 
 
 def _fields(cls: type) -> list[str]:
@@ -78,7 +80,7 @@ def load_fitted(path: str | os.PathLike, config: RecommenderConfig | None = None
     return Recommender.from_fitted(catalogue, collab, config=config)
 
 
-def _build(cls: type, values: object) -> object:
+def _build(cls: type[T], values: object) -> T:
     if not isinstance(values, dict) or sorted(values) != sorted(_fields(cls)):
         raise ValueError(f"the fitted {cls.__name__} has other fields than this code's")
     return cls(**values)

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 import torch
 
 from .catalogue import Catalogue
-from .features import features, user_context
-from .policy import ranking_scores, standardise
-from .profile import Entry, Profile, build_profile
+from .policy import standardise
+from .profile import Entry, Profile
 from .recommender import Recommender
 from .rerank import diversify
 
@@ -70,19 +69,7 @@ class GroupPick:
 def member_scores(recommender: Recommender, entries: Iterable[Entry]) -> MemberScores:
     """Score every catalogue title for one member with this entries list (a button rating is
     an entry like any other: see :func:`model.merge_feedback`)."""
-    recommender.fit()
-    catalogue, collab = recommender.catalogue, recommender.collab
-    # The installed net, read once (training may swap it meanwhile). Recommender exposes no
-    # per-title scoring, and this module shares its package, so it reads the net as
-    # recommend() does rather than growing Recommender's public API.
-    net = recommender._net
-    profile = build_profile(entries, catalogue)
-    matrix = features(catalogue, collab, user_context(catalogue, profile))
-    relevance = ranking_scores(matrix, collab, net)
-    rating = torch.tensor(
-        recommender._rating(net, matrix, profile, list(range(len(catalogue)))),
-        dtype=torch.float32,
-    )
+    profile, relevance, rating = recommender.title_scores(entries)
     return MemberScores(profile, relevance, rating)
 
 

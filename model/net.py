@@ -12,6 +12,9 @@ class RecommenderNet(nn.Module):
     """A one-hidden-layer regressor of a 0-10 rating; standardisation stats are buffers so they
     travel in the state dict (and so in checkpoints) with the weights."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, n_inputs: int, hidden: int = HIDDEN) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(n_inputs))

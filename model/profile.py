@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -12,7 +13,7 @@ from .catalogue import Catalogue
 LIKED_SCORE = 8.0
 # Statuses under which a prequel counts as seen, so its sequel may be recommended.
 SEEN_STATUSES = frozenset({"COMPLETED", "CURRENT", "REPEATING"})
-Entry = Mapping[str, object]
+Entry = Mapping[str, Any]
 Feedback = tuple[str, int, int]
 
 

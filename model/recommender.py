@@ -9,12 +9,14 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import torch
 
-from .catalogue import ADULT_GENRE, GENRES, Catalogue, build_catalogue
+from .catalogue import ADULT_GENRE, Catalogue, build_catalogue
 from .collab import Collab, fit_collab
-from .features import COLUMN, FEATURE_NAMES, UserContext, features, user_context
+from .explain import reason
+from .features import COLUMN, FEATURE_NAMES, features, user_context
 from .net import RecommenderNet
 from .policy import ranking_scores, standardise
 from .preferences import (
@@ -24,7 +26,7 @@ from .preferences import (
     parse_preferences,
 )
 from .profile import Entry, Feedback, Profile, build_profile, merge_feedback
-from .rerank import TAG_PRESENT, allowed, diversify, preference_match
+from .rerank import allowed, diversify, preference_match
 from .training import (
     EpochCallback,
     TrainingConfig,
@@ -33,9 +35,6 @@ from .training import (
     held_out_ndcg,
     split_lists,
 )
-
-# Reasons quote a score only from here up.
-SCORE_WORTH_NAMING = 7.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ class Recommender:
         config: RecommenderConfig | None = None,
     ) -> None:
         self.config = config or RecommenderConfig()
-        self.catalogue = build_catalogue(list(catalogue))
+        self.catalogue = build_catalogue(catalogue)
         merged = merge_feedback(lists or {}, feedback)
         self._profiles = {u: build_profile(e, self.catalogue) for u, e in merged.items()}
         self._collab: Collab | None = None
@@ -221,7 +220,7 @@ class Recommender:
             "net": {k: v.clone() for k, v in self._net.state_dict().items()},
         }
 
-    def load_state_dict(self, state: Mapping[str, object]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Install a net from :meth:`state_dict` output; ValueError if it does not fit."""
         if list(state.get("features") or ()) != list(FEATURE_NAMES):
             raise ValueError("checkpoint was trained on different features")
@@ -252,7 +251,8 @@ class Recommender:
         (drawn from ``rng``). Raises PreferencesError for preferences text naming nothing we
         know, or naming only genres/tags that no allowed title carries; its subclass
         AdultPreferencesError when, without ``allow_adult``, the text asks for the adult genre
-        or an adult tag. A reason is public text: see :meth:`_reason` for what it never names.
+        or an adult tag. A reason is public text: :func:`model.explain.reason` says what it
+        never names.
         """
         prefs = parse_preferences(preferences, self.catalogue.tag_names) if preferences else None
         if prefs is not None and not allow_adult and self._asks_for_adult(prefs):
@@ -293,10 +293,21 @@ class Recommender:
             Pick(
                 catalogue.ids[row],
                 round(rating[i], 1),
-                self._reason(ctx, collab, row, prefs, allow_adult),
+                reason(catalogue, ctx, collab, row, prefs, allow_adult),
             )
             for i, row in enumerate(picks)
         ]
+
+    def title_scores(self, entries: Iterable[Entry]) -> tuple[Profile, torch.Tensor, torch.Tensor]:
+        """For one list: its profile, and every catalogue title's ranking score (the serving
+        policy's, higher is better) and predicted 0-10 rating, titles on the list included."""
+        self.fit()
+        catalogue, collab, net = self.catalogue, self._collab, self._net
+        profile = build_profile(entries, catalogue)
+        matrix = features(catalogue, collab, user_context(catalogue, profile))
+        relevance = ranking_scores(matrix, collab, net)
+        rating = self._rating(net, matrix, profile, list(range(len(catalogue))))
+        return profile, relevance, torch.tensor(rating, dtype=torch.float32)
 
     def _asks_for_adult(self, prefs: Preferences) -> bool:
         catalogue = self.catalogue
@@ -325,112 +336,3 @@ class Recommender:
         scored = profile.scores[profile.scores > 0]
         offset = 0.5 * (float(scored.mean()) - 7.0) if scored.numel() else 0.0
         return (mean + offset).clamp(0.0, 10.0).tolist()
-
-    def _reason(
-        self,
-        ctx: UserContext,
-        collab: Collab | None,
-        row: int,
-        prefs: Preferences | None,
-        allow_adult: bool,
-    ) -> str:
-        """A sentence: "Because you rated X 9/10 and like Y.", from the list entry that
-        contributed most to the pick and the pick's genre or tag the user leans to most.
-
-        Public text: without ``allow_adult`` it names no adult title, adult tag or the adult
-        genre; it never names a tag that is a spoiler for the pick.
-        """
-        catalogue, profile = self.catalogue, ctx.profile
-        parts = []
-        usable = ctx.weights > 0
-        if not allow_adult:
-            usable &= ~catalogue.adult[profile.rows]
-        positive = usable.nonzero().flatten()
-        if positive.numel():
-            strength = self._title_similarity(row, profile.rows[positive])
-            if collab is not None and int(collab.column[row]) >= 0:
-                columns = collab.column[profile.rows[positive]]
-                known = columns >= 0
-                # None of the liked titles may be known to the collaborative model.
-                if bool(known.any()):
-                    ease = collab.ease[columns[known], int(collab.column[row])]
-                    strength[known] += ease / ease.abs().max().clamp(min=1e-9)
-            strength += 0.1 * (catalogue.genres[profile.rows[positive]] @ catalogue.genres[row])
-            if float(strength.max()) > 0:
-                parts.append(
-                    self._entry_phrase(profile, int(positive[int(torch.argmax(strength))]))
-                )
-        if prefs is not None and prefs.wanted:
-            labels = self._labels(row, allow_adult)
-            matched = [n for n in prefs.wanted if n in labels]
-            if matched:
-                parts.append("you asked for " + " and ".join(matched[:2]))
-        elif positive.numel():
-            liked = self._liked_label(ctx, row, allow_adult)
-            if liked:
-                parts.append(f"like {liked}")
-        if not parts:
-            return "Popular and well rated on AniList."
-        sentence = "Because " + " and ".join(parts)
-        return sentence if sentence[-1] in ".!?" else sentence + "."
-
-    def _entry_phrase(self, profile: Profile, position: int) -> str:
-        """'you rated X 9/10', 'you watched X', 'you plan to read X'... for one list entry."""
-        row = int(profile.rows[position])
-        title = self.catalogue.titles[row]
-        read = bool(self.catalogue.read[row])
-        status, score = profile.statuses[position], float(profile.scores[position])
-        if status == "PLANNING":  # on the list, but not seen: never "watched"
-            return f"you plan to {'read' if read else 'watch'} {title}"
-        # "Because you rated X 4/10" reads as a non sequitur; a low score is named by status.
-        if score >= SCORE_WORTH_NAMING:
-            return f"you rated {title} {score:g}/10"
-        if status == "CURRENT":
-            return f"you are {'reading' if read else 'watching'} {title}"
-        if status == "PAUSED":
-            return f"you started {'reading' if read else 'watching'} {title}"
-        return f"you {'read' if read else 'watched'} {title}"
-
-    def _title_similarity(self, row: int, rows: torch.Tensor) -> torch.Tensor:
-        """Title similarity of ``row`` to each of ``rows`` (0 unless among its neighbours)."""
-        catalogue = self.catalogue
-        match = catalogue.title_neighbours[row].unsqueeze(0) == rows.unsqueeze(1)
-        return (match * catalogue.title_similarity[row]).sum(1)
-
-    def _nameable_tags(self, row: int, allow_adult: bool) -> torch.Tensor:
-        """Tag columns a reason may name for this title: clearly present, not a spoiler for
-        it, and not adult unless ``allow_adult``."""
-        catalogue = self.catalogue
-        ok = (catalogue.tags[row] >= TAG_PRESENT) & ~catalogue.spoiler_tags[row]
-        if not allow_adult:
-            ok &= ~catalogue.adult_tags
-        return ok
-
-    def _nameable_genres(self, row: int, allow_adult: bool) -> list[int]:
-        """Genre columns of this title a reason may name."""
-        return [
-            c
-            for c, genre in enumerate(GENRES)
-            if self.catalogue.genres[row, c] and (allow_adult or genre != ADULT_GENRE)
-        ]
-
-    def _labels(self, row: int, allow_adult: bool) -> set[str]:
-        """Names of the genres and tags a reason may name for this title."""
-        names = self.catalogue.tag_names
-        tags = self._nameable_tags(row, allow_adult).nonzero().flatten().tolist()
-        return {GENRES[c] for c in self._nameable_genres(row, allow_adult)} | {
-            names[c] for c in tags
-        }
-
-    def _liked_label(self, ctx: UserContext, row: int, allow_adult: bool) -> str | None:
-        """The nameable genre or tag of the title the user leans to most, if any."""
-        catalogue = self.catalogue
-        options = [
-            (float(ctx.genre_lift[c]), GENRES[c]) for c in self._nameable_genres(row, allow_adult)
-        ]
-        options += [
-            (float(ctx.tag_lift[c]) * float(catalogue.tags[row, c]), catalogue.tag_names[c])
-            for c in self._nameable_tags(row, allow_adult).nonzero().flatten().tolist()
-        ]
-        best = max(options, default=None)
-        return best[1] if best and best[0] > 0 else None

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from .catalogue import Catalogue
 from .collab import Collab, fit_collab
@@ -165,6 +166,7 @@ def fit_net(
     net = RecommenderNet(inputs.shape[1])
     with torch.no_grad():
         for layer in (net.layers[0], net.layers[2]):
+            assert isinstance(layer, nn.Linear)
             bound = 1.0 / math.sqrt(layer.in_features)  # nn.Linear's default range
             for parameter in (layer.weight, layer.bias):
                 parameter.copy_((torch.rand(parameter.shape, generator=generator) * 2 - 1) * bound)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.anilist.rate_limit import RateLimiter
-from tests.fakes.discord_emulator import DiscordEmulator
+from tests.fakes.discord import DiscordEmulator
 from tests.support.harness import BotHarness
 
 SEED = 11

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from benchmarks.report import pct_ms
-from tests.fakes.discord_emulator import DiscordEmulator, buttons
+from tests.fakes.discord import DiscordEmulator, buttons
 
 REPLY_TIMEOUT_S = 30.0
 ACK_TIMEOUT_S = 10.0

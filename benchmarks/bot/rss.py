@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.fakes.discord_emulator import DiscordEmulator
+from tests.fakes.discord import DiscordEmulator
 
 from .latency import one_recommend
 

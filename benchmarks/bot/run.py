@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.report import mib, pct_ms, percentile, table
-from tests.fakes.discord_emulator import DiscordEmulator
+from tests.fakes.discord import DiscordEmulator
 from tests.support.harness import start_with_catalogue
 
 from . import states

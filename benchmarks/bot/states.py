@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 from benchmarks.report import pct_ms
-from tests.fakes.discord_emulator import DiscordEmulator
+from tests.fakes.discord import DiscordEmulator
 from tests.support.harness import BotHarness
 
 from .fixture import Plan

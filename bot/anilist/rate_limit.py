@@ -1,25 +1,5 @@
 """One AniList request budget for the whole process, shared by every caller.
 
-API:
-    RateLimiter(per_minute: int, window_seconds: float = 60.0, *,
-                background_reserve: int | None = None)
-    async with limiter.slot(priority: Priority, deadline: float | None): ...
-        Waits for a slot of the rolling window; `deadline` is a time.monotonic() value (None:
-        wait as long as it takes). Raises WaitTooLong(seconds) at once when the wait cannot end
-        before the deadline. The slot counts from when it is granted until the request ends,
-        then for one more window: the server saw the request somewhere in between, so the
-        window we keep is never shorter than the server's.
-    limiter.pause(seconds)            After a 429: nobody sends until then (Retry-After); the
-                                      budget is then back to `per_minute`.
-    limiter.observe_remaining(n, sent_at)
-                                      X-RateLimit-Remaining of a request sent at `sent_at`
-                                      (read while its slot is held): the budget becomes this
-                                      request, plus ours that had finished when it was sent and
-                                      are still in the window, plus what the server says is left
-                                      (never above `per_minute`, never below 1),
-                                      so it shrinks when others share our quota or AniList
-                                      lowers its limit, and grows back when the server has room.
-
 The budget is `per_minute` requests per rolling `window_seconds` (tests use a short window).
 A burst may spend the whole budget at once. People waiting (Priority.INTERACTIVE) go first;
 background work only takes a slot when no person waits and `background_reserve` slots
@@ -76,6 +56,13 @@ class RateLimiter:
 
     @asynccontextmanager
     async def slot(self, priority: Priority, deadline: float | None) -> AsyncIterator[None]:
+        """Hold one slot of the rolling window while the request runs.
+
+        `deadline` is a time.monotonic() value (None: wait as long as it takes). Raises
+        WaitTooLong(seconds) at once when the wait cannot end before the deadline. The slot
+        counts from when it is granted until the request ends, then for one more window: the
+        server saw the request somewhere in between, so our window is never shorter than its.
+        """
         await self._acquire(priority, deadline)
         try:
             yield
@@ -92,6 +79,13 @@ class RateLimiter:
         self._notify()
 
     def observe_remaining(self, remaining: int, sent_at: float) -> None:
+        """Read X-RateLimit-Remaining of a request sent at `sent_at` (its slot still held).
+
+        The budget becomes this request, plus ours that had finished when it was sent and are
+        still in the window, plus what the server says is left (never above `per_minute`, never
+        below 1): it shrinks when others share our quota or AniList lowers its limit, and grows
+        back when the server has room.
+        """
         # The server had certainly counted this request and ours that finished before it was
         # sent (`sent_at`, a time.monotonic() value); ours still in flight then may or may not
         # be counted, so leave them out: guessing the limit low costs a short wait, guessing

@@ -1,21 +1,7 @@
 """Users' AniList lists: fetched in 500-entry chunks, cached in SQLite, one fetch at a time.
 
-API:
-    UserListService(client: AniListClient, db: Database, cache_minutes: float)
-    await service.get_list(username: str, media_type: str, *, deadline_s: float | None = None,
-                           guard: WriteGuard | None = None) -> UserList
-        The username is checked before anything else (InvalidUsername, no request). A list
-        fetched less than `cache_minutes` ago comes from SQLite (0 requests); otherwise it is
-        fetched (one request per 500 entries), stored and returned. Concurrent calls for the
-        same list share one fetch, run under the first caller's deadline. When a refresh fails
-        because AniList is down or rate-limiting us, the stored (expired) copy is returned.
-        When AniList says the user is gone or private, the stored copy is deleted. A fetched
-        list is not stored when /forget erased the username, or the caller's `guard`, while
-        it was being fetched (the caller still gets it).
-    UserList: .username (AniList's casing), .media_type, .fetched_at,
-        .entries: list of {"mediaId", "score" (0-10 float, 0 = unscored), "status", "progress"}.
-        The titles of a fetched list (MEDIA_FIELDS of bot.anilist) are stored in MediaStore;
-        a cached list never reads them, so serving one parses no JSON.
+A fetched list's titles (MEDIA_FIELDS of bot.anilist) are stored in MediaStore; a cached list
+never reads them, so serving one parses no JSON.
 
 Every list is read, custom lists too (they may hold entries hidden from the status lists), and
 entries are de-duplicated by media id.
@@ -93,6 +79,18 @@ class UserListService:
         deadline_s: float | None = None,
         guard: WriteGuard | None = None,
     ) -> UserList:
+        """The user's list of this type: entries {"mediaId", "score" (0-10, 0 = unscored),
+        "status", "progress"}, under AniList's casing of the name.
+
+        The username is checked before anything else (InvalidUsername, no request). A list
+        fetched less than `cache_minutes` ago comes from SQLite (no request); otherwise it is
+        fetched (one request per 500 entries), stored and returned. Concurrent calls for the
+        same list share one fetch, run under the first caller's deadline. When a refresh fails
+        because AniList is down or rate-limiting us, the stored (expired) copy is returned;
+        when AniList says the user is gone or private, the stored copy is deleted. A fetched
+        list is not stored when /forget erased the username, or the caller's `guard`, while
+        it was being fetched (the caller still gets it).
+        """
         username = validate_username(username)
         if media_type not in MEDIA_TYPES:
             raise ValueError(f"media_type must be one of {MEDIA_TYPES}, not {media_type!r}")

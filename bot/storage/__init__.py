@@ -1,8 +1,9 @@
 """SQLite storage: the connections and migrations (database), and AniList's data as stored
 (media: titles, users' lists, catalogue builds)."""
 
-from bot.storage.database import Database, DatabaseTooNew, UserForgotten, WriteGuard
+from bot.storage.database import Database, DatabaseTooNew
 from bot.storage.erasure import ForgetCounts, PruneCounts, forget_user, prune_before
+from bot.storage.guards import UserForgotten, WriteGuard
 from bot.storage.media import CatalogueBuild, MediaStore, StoredList
 from bot.storage.migrations import MIGRATIONS
 

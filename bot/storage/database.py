@@ -23,13 +23,12 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bot.errors import UserFacingError
+from bot.storage.guards import UserForgotten, WriteGuard
 from bot.storage.migrations import MIGRATIONS
 
 SAVE_RATING = (
@@ -43,28 +42,6 @@ SAVE_RATING = (
 
 class DatabaseTooNew(Exception):
     """The database was written by a newer Anime8; the message is one sentence for the operator."""
-
-
-class UserForgotten(UserFacingError):
-    """A request's write was refused because /forget erased its user (or list) meanwhile."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Your data was deleted while I was working on this, so I kept nothing; "
-            "run the command again if you like."
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class WriteGuard:
-    """How often /forget had erased each key (user or AniList username) when a request began.
-
-    Writes made on the request's behalf check, inside their own transaction, that the counts
-    are unchanged; /forget bumps them inside its transaction, so whichever order the two run
-    in, nothing the request writes outlives the /forget.
-    """
-
-    marks: tuple[tuple[str, int], ...] = ()
 
 
 class Database:

@@ -1,20 +1,7 @@
 """Stored AniList data: titles (table `media`), users' lists, catalogue build progress.
 
-API (reads on `Database.reader`, writes on `Database.conn`; media dicts are AniList's JSON):
-    MediaStore(db: Database)
-    await catalogue(media_type) -> list[dict]           catalogue titles, most popular first
-    await catalogue_count(media_type) -> int
-    await media_by_ids(ids) -> dict[int, dict]          any stored title, catalogue or not
-    await all_lists(media_type) -> dict[str, list[dict]]
-        Every stored list, expired ones too (training data): username -> entries
-        {"mediaId": int, "score": float 0-10 (0 = unscored), "status": str}.
-    await save_user_list(username, media_type, entries, media, fetched_at, guard=None)
-    await load_user_list(username, media_type) -> StoredList | None
-    await touch_user_list(username, media_type, used_at)
-    await delete_user_list(username, media_type)
-    await catalogue_build(media_type) -> CatalogueBuild | None
-    await start_catalogue_build(media_type, target, started_at) -> CatalogueBuild
-    await save_catalogue_batch(build, media, next_page, fetched, completed_at)
+Reads go through `Database.reader`, writes through `Database.conn`; media dicts are AniList's
+JSON as fetched.
 
 Titles in the catalogue belong to the catalogue builder: saving a list never overwrites them
 (their stored copy also holds AniList's recommendations, which list queries do not ask for).
@@ -65,6 +52,7 @@ class MediaStore:
     # -- titles ---------------------------------------------------------------------------
 
     async def catalogue(self, media_type: str) -> list[dict[str, Any]]:
+        """Catalogue titles of one type, most popular first."""
         async with self._reader.execute(
             "SELECT data FROM media WHERE type = ? AND in_catalogue = 1"
             " ORDER BY popularity DESC, id",
@@ -75,12 +63,14 @@ class MediaStore:
         return await asyncio.to_thread(lambda: [json.loads(row[0]) for row in rows])
 
     async def catalogue_count(self, media_type: str) -> int:
+        """How many titles of this type the catalogue holds."""
         async with self._reader.execute(
             "SELECT COUNT(*) FROM media WHERE type = ? AND in_catalogue = 1", (media_type,)
         ) as cur:
             return first_column(await cur.fetchone())
 
     async def media_by_ids(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """Stored titles by id, catalogue or not; ids not stored are left out."""
         wanted = list(dict.fromkeys(ids))
         found: dict[int, dict[str, Any]] = {}
         for start in range(0, len(wanted), IDS_PER_QUERY):
@@ -147,6 +137,7 @@ class MediaStore:
             )
 
     async def load_user_list(self, username: str, media_type: str) -> StoredList | None:
+        """The stored list of this username and type (any casing), or None."""
         async with self._reader.execute(
             "SELECT username, fetched_at, used_at FROM anilist_lists"
             " WHERE username = ? AND media_type = ?",
@@ -182,6 +173,7 @@ class MediaStore:
             )
 
     async def delete_user_list(self, username: str, media_type: str) -> None:
+        """Forget the stored list (AniList says it is gone or private)."""
         async with self._transaction():
             await self._conn.execute(
                 "DELETE FROM anilist_lists WHERE username = ? AND media_type = ?",
@@ -189,6 +181,8 @@ class MediaStore:
             )
 
     async def all_lists(self, media_type: str) -> dict[str, list[dict[str, Any]]]:
+        """Every stored list of this type, expired ones too (training data): username ->
+        entries {"mediaId", "score" (0-10, 0 = unscored), "status"}."""
         async with self._reader.execute(
             "SELECT l.username, e.media_id, e.score, e.status FROM anilist_lists l"
             " JOIN anilist_list_entries e"
@@ -210,6 +204,7 @@ class MediaStore:
         return await asyncio.to_thread(group)
 
     async def list_count(self, media_type: str) -> int:
+        """How many lists of this type are stored."""
         async with self._reader.execute(
             "SELECT COUNT(*) FROM anilist_lists WHERE media_type = ?", (media_type,)
         ) as cur:
@@ -218,6 +213,7 @@ class MediaStore:
     # -- catalogue builds -----------------------------------------------------------------
 
     async def catalogue_build(self, media_type: str) -> CatalogueBuild | None:
+        """Where the last catalogue build of this type got to, or None."""
         async with self._reader.execute(
             "SELECT media_type, target, next_page, fetched, started_at, completed_at"
             " FROM catalogue_builds WHERE media_type = ?",
@@ -229,6 +225,7 @@ class MediaStore:
     async def start_catalogue_build(
         self, media_type: str, target: int, started_at: float
     ) -> CatalogueBuild:
+        """Start a build from page 1 (the titles stored so far stay until it completes)."""
         build = CatalogueBuild(media_type, target, 1, 0, started_at, None)
         async with self._transaction():
             await self._conn.execute(

@@ -10,7 +10,7 @@ import pytest
 from bot.core import Anime8Bot
 from bot.discord_endpoints import apply_discord_endpoints
 from tests.fakes.anilist_server import FakeAniList, FakeData
-from tests.fakes.discord_emulator import DiscordEmulator
+from tests.fakes.discord import DiscordEmulator
 from tests.support.harness import STEP_TIMEOUT, BotHarness, start_with_catalogue
 
 

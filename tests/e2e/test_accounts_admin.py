@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from tests.fakes.discord_emulator import (
+from bot.services import recommendations
+from tests.fakes.discord import (
     ADMIN_ROLE_ID,
     ALICE_ID,
     BOB_ID,
@@ -17,6 +18,7 @@ from tests.fakes.discord_emulator import (
     OWNER_ID,
     buttons,
 )
+from tests.support.jobs import never_ending_job
 
 
 async def test_link_then_recommend_without_username_then_unlink(ready_bot, emulator):
@@ -191,21 +193,24 @@ async def test_autotrain_with_nothing_stored_says_so(ready_bot, emulator):
 
 
 async def test_training_past_its_time_limit_is_stopped_and_can_run_again(
-    ready_bot, emulator, harness
+    ready_bot, emulator, harness, monkeypatch
 ):
-    """TRAINING_TIMEOUT_MINUTES=0.05 (3 s): the child is killed, the owner is told, and the next
-    /autotrain runs."""
+    """TRAINING_TIMEOUT_MINUTES=0.05 (3 s) and a training that never ends: the child is killed,
+    the owner is told, and the next /autotrain runs a real training."""
     bot = await harness.restart(TRAINING_TIMEOUT_MINUTES="0.05")
     await bot.recommendations.models.wait_idle()
-    await store_taste_groups(bot, users=300)
+    await store_taste_groups(bot)
+    monkeypatch.setattr(recommendations, "train_job", never_ending_job)
     record = await emulator.invoke("autotrain", user="owner")
     reply = await record.wait_message(lambda m: "longer than" in m["content"], timeout=60)
     assert "serving model stays" in reply["content"]
     assert not bot.recommendations.training_in_progress
     await bot.recommendations.models.wait_idle()
     assert bot.recommendations.child_processes == 0
+    monkeypatch.undo()
     again = await emulator.invoke("autotrain", user="owner")
-    assert "already" not in (await again.wait_message(timeout=30))["content"]
+    done = await again.wait_message(lambda m: "Trained a new" in m["content"], timeout=60)
+    assert "already" not in done["content"]
 
 
 async def test_second_autotrain_while_one_runs_is_told_so(ready_bot, emulator):

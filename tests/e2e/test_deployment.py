@@ -12,7 +12,7 @@ import pytest
 from bot.storage import Database
 from bot.storage.media import MediaStore
 from tests.fakes.anilist_server import FakeAniList, FakeData, Fault
-from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
+from tests.fakes.discord import FLAG_EPHEMERAL, buttons
 
 PREFERENCES = {"preferences": "action comedy", "count": 3}
 

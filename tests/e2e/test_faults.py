@@ -7,7 +7,7 @@ import logging
 import random
 
 from tests.fakes.anilist_server import Fault
-from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
+from tests.fakes.discord import FLAG_EPHEMERAL, buttons
 from tests.support.harness import start_with_catalogue
 
 

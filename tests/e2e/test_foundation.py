@@ -8,7 +8,7 @@ from discord import app_commands
 
 from bot.error_handler import defer_publicly
 from bot.errors import UserFacingError
-from tests.fakes.discord_emulator import FLAG_EPHEMERAL, DiscordEmulator
+from tests.fakes.discord import FLAG_EPHEMERAL, DiscordEmulator
 
 
 async def test_login_and_command_sync(bot, emulator):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.test_recommend import media_id_of, recommend
-from tests.fakes.discord_emulator import FLAG_EPHEMERAL
+from tests.fakes.discord import FLAG_EPHEMERAL
 from tests.support.harness import start_with_catalogue
 
 

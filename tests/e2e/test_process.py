@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.discord_emulator import DiscordEmulator
+from tests.fakes.discord import DiscordEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 TITLES = 20

@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.test_recommend import all_pages, media_id_of
 from tests.fakes.anilist_server import FakeData, FakeUser
-from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
+from tests.fakes.discord import FLAG_EPHEMERAL, buttons
 
 FAN = "LewdFan"
 

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.fakes.anilist_server import Fault
-from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons, render_message
+from tests.fakes.discord import FLAG_EPHEMERAL, buttons, render_message
 from tests.support.harness import start_with_catalogue
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from bot.storage import MIGRATIONS
 from tests.e2e.test_process import REPO
 from tests.e2e.test_recommend import media_id_of, recommend
 from tests.fakes.anilist_server import Fault
-from tests.fakes.discord_emulator import FLAG_EPHEMERAL, buttons
+from tests.fakes.discord import FLAG_EPHEMERAL, buttons
 
 DAY = 86400.0
 

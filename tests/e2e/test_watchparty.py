@@ -9,8 +9,8 @@ import pytest
 
 from tests.e2e.test_recommend import all_pages, media_id_of
 from tests.fakes.anilist_server import FakeData, FakeUser
-from tests.fakes.discord_emulator import BOT_ROLE_ID, FLAG_EPHEMERAL, SEND_POLLS, buttons
-from tests.fakes.discord_emulator import render_message as render
+from tests.fakes.discord import BOT_ROLE_ID, FLAG_EPHEMERAL, SEND_POLLS, buttons
+from tests.fakes.discord import render_message as render
 
 PLANNER = "Planner"
 FANS = ("LewdFan", "LewdFanToo")

@@ -10,7 +10,7 @@ import discord
 import pytest
 from discord.ext import commands
 
-from tests.fakes.discord_emulator import DiscordEmulator, point_discord_at
+from tests.fakes.discord import DiscordEmulator, point_discord_at
 
 STEP_TIMEOUT = 5.0
 

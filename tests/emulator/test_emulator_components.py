@@ -6,7 +6,7 @@ import re
 
 import discord
 
-from tests.fakes.discord_emulator import buttons, render_message
+from tests.fakes.discord import buttons, render_message
 
 
 class Counter(discord.ui.View):

@@ -9,7 +9,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from tests.fakes.discord_emulator import (
+from tests.fakes.discord import (
     ALICE_ID,
     BOB_ID,
     BOT_USER_ID,

@@ -9,7 +9,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from tests.fakes.discord_emulator import ALICE_ID, BOB_ID, GUILD_ID, NSFW_CHANNEL_ID
+from tests.fakes.discord import ALICE_ID, BOB_ID, GUILD_ID, NSFW_CHANNEL_ID
 
 
 def ping_bot(bot_factory):

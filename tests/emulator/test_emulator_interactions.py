@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from tests.fakes.discord_emulator import GENERAL_CHANNEL_ID, render_message
+from tests.fakes.discord import GENERAL_CHANNEL_ID, render_message
 
 
 async def test_subcommand_autocomplete_and_modal(emulator, bot_factory, run_bot):

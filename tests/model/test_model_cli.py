@@ -8,7 +8,7 @@ import json
 import pytest
 
 from benchmarks import bench_growth
-from model import evaluate, recommend_batch
+from model.offline import evaluate, recommend_batch
 
 
 @pytest.fixture

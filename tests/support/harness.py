@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.config import Settings, load_settings
 from bot.core import Anime8Bot, serve
-from tests.fakes.discord_emulator import DiscordEmulator
+from tests.fakes.discord import DiscordEmulator
 
 STEP_TIMEOUT = 10.0
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-from .recommender import Recommender
+from ..recommender import Recommender
 
 
 def use_all_cores() -> None:

@@ -1,0 +1,133 @@
+"""Why a title was picked, as one public sentence: "Because you rated X 9/10 and like Y."
+
+Reasons are shown to everyone in the channel, so what they may name is restricted here: no
+adult title, adult tag or the adult genre outside age-restricted channels, and no tag that is a
+spoiler for the pick.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .catalogue import ADULT_GENRE, GENRES, Catalogue
+from .collab import Collab
+from .features import UserContext
+from .preferences import Preferences
+from .profile import Profile
+from .rerank import TAG_PRESENT
+
+# Reasons quote a score only from here up.
+SCORE_WORTH_NAMING = 7.0
+
+
+def reason(
+    catalogue: Catalogue,
+    ctx: UserContext,
+    collab: Collab | None,
+    row: int,
+    prefs: Preferences | None,
+    allow_adult: bool,
+) -> str:
+    """A sentence: "Because you rated X 9/10 and like Y.", from the list entry that
+    contributed most to the pick and the pick's genre or tag the user leans to most.
+
+    Public text: without ``allow_adult`` it names no adult title, adult tag or the adult
+    genre; it never names a tag that is a spoiler for the pick.
+    """
+    profile = ctx.profile
+    parts = []
+    usable = ctx.weights > 0
+    if not allow_adult:
+        usable &= ~catalogue.adult[profile.rows]
+    positive = usable.nonzero().flatten()
+    if positive.numel():
+        strength = _title_similarity(catalogue, row, profile.rows[positive])
+        if collab is not None and int(collab.column[row]) >= 0:
+            columns = collab.column[profile.rows[positive]]
+            known = columns >= 0
+            # None of the liked titles may be known to the collaborative model.
+            if bool(known.any()):
+                ease = collab.ease[columns[known], int(collab.column[row])]
+                strength[known] += ease / ease.abs().max().clamp(min=1e-9)
+        strength += 0.1 * (catalogue.genres[profile.rows[positive]] @ catalogue.genres[row])
+        if float(strength.max()) > 0:
+            parts.append(
+                _entry_phrase(catalogue, profile, int(positive[int(torch.argmax(strength))]))
+            )
+    if prefs is not None and prefs.wanted:
+        labels = _labels(catalogue, row, allow_adult)
+        matched = [n for n in prefs.wanted if n in labels]
+        if matched:
+            parts.append("you asked for " + " and ".join(matched[:2]))
+    elif positive.numel():
+        liked = _liked_label(catalogue, ctx, row, allow_adult)
+        if liked:
+            parts.append(f"like {liked}")
+    if not parts:
+        return "Popular and well rated on AniList."
+    sentence = "Because " + " and ".join(parts)
+    return sentence if sentence[-1] in ".!?" else sentence + "."
+
+
+def _entry_phrase(catalogue: Catalogue, profile: Profile, position: int) -> str:
+    """'you rated X 9/10', 'you watched X', 'you plan to read X'... for one list entry."""
+    row = int(profile.rows[position])
+    title = catalogue.titles[row]
+    read = bool(catalogue.read[row])
+    status, score = profile.statuses[position], float(profile.scores[position])
+    if status == "PLANNING":  # on the list, but not seen: never "watched"
+        return f"you plan to {'read' if read else 'watch'} {title}"
+    # "Because you rated X 4/10" reads as a non sequitur; a low score is named by status.
+    if score >= SCORE_WORTH_NAMING:
+        return f"you rated {title} {score:g}/10"
+    if status == "CURRENT":
+        return f"you are {'reading' if read else 'watching'} {title}"
+    if status == "PAUSED":
+        return f"you started {'reading' if read else 'watching'} {title}"
+    return f"you {'read' if read else 'watched'} {title}"
+
+
+def _title_similarity(catalogue: Catalogue, row: int, rows: torch.Tensor) -> torch.Tensor:
+    """Title similarity of ``row`` to each of ``rows`` (0 unless among its neighbours)."""
+    match = catalogue.title_neighbours[row].unsqueeze(0) == rows.unsqueeze(1)
+    return (match * catalogue.title_similarity[row]).sum(1)
+
+
+def _nameable_tags(catalogue: Catalogue, row: int, allow_adult: bool) -> torch.Tensor:
+    """Tag columns a reason may name for this title: clearly present, not a spoiler for
+    it, and not adult unless ``allow_adult``."""
+    ok = (catalogue.tags[row] >= TAG_PRESENT) & ~catalogue.spoiler_tags[row]
+    if not allow_adult:
+        ok &= ~catalogue.adult_tags
+    return ok
+
+
+def _nameable_genres(catalogue: Catalogue, row: int, allow_adult: bool) -> list[int]:
+    """Genre columns of this title a reason may name."""
+    return [
+        c
+        for c, genre in enumerate(GENRES)
+        if catalogue.genres[row, c] and (allow_adult or genre != ADULT_GENRE)
+    ]
+
+
+def _labels(catalogue: Catalogue, row: int, allow_adult: bool) -> set[str]:
+    """Names of the genres and tags a reason may name for this title."""
+    names = catalogue.tag_names
+    tags = _nameable_tags(catalogue, row, allow_adult).nonzero().flatten().tolist()
+    return {GENRES[c] for c in _nameable_genres(catalogue, row, allow_adult)} | {
+        names[c] for c in tags
+    }
+
+
+def _liked_label(catalogue: Catalogue, ctx: UserContext, row: int, allow_adult: bool) -> str | None:
+    """The nameable genre or tag of the title the user leans to most, if any."""
+    options = [
+        (float(ctx.genre_lift[c]), GENRES[c]) for c in _nameable_genres(catalogue, row, allow_adult)
+    ]
+    options += [
+        (float(ctx.tag_lift[c]) * float(catalogue.tags[row, c]), catalogue.tag_names[c])
+        for c in _nameable_tags(catalogue, row, allow_adult).nonzero().flatten().tolist()
+    ]
+    best = max(options, default=None)
+    return best[1] if best and best[0] > 0 else None

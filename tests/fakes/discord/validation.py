@@ -1,0 +1,114 @@
+"""Discord's validation of what the bot sends: commands, options, messages."""
+
+from __future__ import annotations
+
+from tests.fakes.discord.reading import (
+    iter_components,
+)
+from tests.fakes.discord.world import (
+    EMBED_LIMITS,
+    MAX_BUTTON_LABEL,
+    MAX_CONTENT,
+    MAX_CUSTOM_ID,
+    MAX_EMBED_TOTAL,
+    MAX_EMBEDS,
+    MAX_FIELDS,
+    OPTION_GROUP,
+    OPTION_SUBCOMMAND,
+    DiscordError,
+    JSONDict,
+    _invalid_form,
+)
+
+# ---------------------------------------------------------------------- validation
+
+
+def _validate_commands(commands: list[JSONDict]) -> dict[str, str]:
+    """The checks Discord applies to a bulk overwrite that a bot most plausibly trips."""
+    problems: dict[str, str] = {}
+    seen: set[tuple[str, int]] = set()
+    for i, command in enumerate(commands):
+        name = command.get("name", "")
+        key = (name, command.get("type", 1))
+        if key in seen:
+            problems[f"{i}.name"] = f"duplicate command name {name!r}"
+        seen.add(key)
+        if command.get("type", 1) == 1:
+            if not (1 <= len(name) <= 32) or name != name.lower() or " " in name:
+                problems[f"{i}.name"] = f"invalid slash command name {name!r}"
+            if not (1 <= len(command.get("description", "")) <= 100):
+                problems[f"{i}.description"] = "must be 1-100 characters"
+        problems.update(_validate_options(command.get("options", []), f"{i}.options"))
+    return problems
+
+
+def _validate_options(options: list[JSONDict], where: str) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if len(options) > 25:
+        problems[where] = "Must be 25 or fewer in length."
+    seen_optional = False
+    for j, option in enumerate(options):
+        path = f"{where}.{j}"
+        if option["type"] in (OPTION_SUBCOMMAND, OPTION_GROUP):
+            problems.update(_validate_options(option.get("options", []), f"{path}.options"))
+        elif option.get("required"):
+            if seen_optional:
+                problems[path] = "required options must be placed before non-required options"
+        else:
+            seen_optional = True
+        if len(option.get("choices") or []) > 25:
+            problems[f"{path}.choices"] = "Must be 25 or fewer in length."
+        if not (1 <= len(option.get("description", "")) <= 100):
+            problems[f"{path}.description"] = "must be 1-100 characters"
+    return problems
+
+
+def _check_message(message: JSONDict) -> None:
+    problems: dict[str, str] = {}
+    if not (
+        message["content"]
+        or message["embeds"]
+        or message["components"]
+        or message["attachments"]
+        or message.get("poll")
+    ):
+        raise DiscordError(400, "Cannot send an empty message", 50006)
+    if len(message["content"]) > MAX_CONTENT:
+        problems["content"] = f"Must be {MAX_CONTENT} or fewer in length."
+    if len(message["embeds"]) > MAX_EMBEDS:
+        problems["embeds"] = f"Must be {MAX_EMBEDS} or fewer in length."
+    total = 0
+    for i, embed in enumerate(message["embeds"]):
+        for key, limit in EMBED_LIMITS.items():
+            size = len(embed.get(key) or "")
+            total += size
+            if size > limit:
+                problems[f"embeds.{i}.{key}"] = f"Must be {limit} or fewer in length."
+        fields = embed.get("fields", [])
+        if len(fields) > MAX_FIELDS:
+            problems[f"embeds.{i}.fields"] = f"Must be {MAX_FIELDS} or fewer in length."
+        for j, fld in enumerate(fields):
+            total += len(fld.get("name", "")) + len(fld.get("value", ""))
+            if not fld.get("name") or len(fld["name"]) > 256:
+                problems[f"embeds.{i}.fields.{j}.name"] = "must be 1-256 characters"
+            if not fld.get("value") or len(fld["value"]) > 1024:
+                problems[f"embeds.{i}.fields.{j}.value"] = "must be 1-1024 characters"
+        footer = (embed.get("footer") or {}).get("text", "")
+        author = (embed.get("author") or {}).get("name", "")
+        total += len(footer) + len(author)
+        if len(footer) > 2048:
+            problems[f"embeds.{i}.footer.text"] = "Must be 2048 or fewer in length."
+        if len(author) > 256:
+            problems[f"embeds.{i}.author.name"] = "Must be 256 or fewer in length."
+    if total > MAX_EMBED_TOTAL:
+        problems["embeds"] = f"Embed size exceeds maximum size of {MAX_EMBED_TOTAL}"
+    for component in iter_components(message):
+        custom_id = component.get("custom_id")
+        if custom_id is not None and not (1 <= len(custom_id) <= MAX_CUSTOM_ID):
+            problems["components"] = (
+                f"custom_id must be 1-{MAX_CUSTOM_ID} characters: {custom_id!r}"
+            )
+        if component["type"] == 2 and len(component.get("label") or "") > MAX_BUTTON_LABEL:
+            problems["components"] = f"button label over {MAX_BUTTON_LABEL} characters"
+    if problems:
+        raise _invalid_form(problems)
