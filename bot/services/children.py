@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 # Imported once by the forkserver, inherited by every job it forks.
-PRELOAD = ["bot.services.model_build", "bot.services.training", "bot.services.scoring"]
+PRELOAD = ["bot.services.model_build", "bot.services.training"]
 JOIN_TIMEOUT_S = 10.0
 
 ProgressCallback = Callable[[str], Awaitable[None]]
@@ -32,8 +32,7 @@ class ChildFailed(RuntimeError):
     """A job raised, or its process died; the message holds the child's traceback if any."""
 
 
-def fork_context() -> multiprocessing.context.ForkServerContext:
-    """The forkserver every job and scoring worker forks from."""
+def _context() -> multiprocessing.context.ForkServerContext:
     context = multiprocessing.get_context("forkserver")
     assert isinstance(context, multiprocessing.context.ForkServerContext)
     context.set_forkserver_preload(PRELOAD)
@@ -74,7 +73,7 @@ class ChildJobs:
         ``timeout_s`` (the child is then killed). However this ends, cancellation included,
         the child is gone afterwards.
         """
-        context = fork_context()
+        context = _context()
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
             target=_child_main, args=(job, args, sender), name=name, daemon=True

@@ -12,9 +12,11 @@ import asyncio
 import json
 import logging
 import math
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.anilist import MEDIA_TYPES, validate_username
@@ -23,18 +25,18 @@ from bot.anilist.user_lists import UserListService
 from bot.config import Settings
 from bot.errors import UserFacingError
 from bot.services.children import ChildJobs
-from bot.services.scoring import ScoreRequest, ScoringPool, WorkerCannotLoad
 from bot.services.serving import ModelServing
 from bot.services.training import TrainingResult, train_job
 from bot.storage import Database, WriteGuard
 from bot.storage.media import MediaStore
-from model import Pick, PreferencesError, Recommender, parse_preferences
+from model import PreferencesError, Recommender, parse_preferences
 
 log = logging.getLogger(__name__)
 
 # How long a person waits for AniList before we say "try again later" (Discord allows 15 min
 # for a deferred reply, but nobody waits that long in chat).
 LIST_DEADLINE_S = 20.0
+SCORING_THREADS = max(1, min(2, os.cpu_count() or 1))
 # Rebuild the collaborative state when this many lists arrived since the last build.
 REFRESH_AFTER_NEW_LISTS = 5
 REFRESH_MIN_INTERVAL_S = 120.0
@@ -126,7 +128,11 @@ class RecommendationService:
         self.models = ModelServing(settings, media, self._children)
         self._auto_trainer: asyncio.Task | None = None
         self._rng = random.Random()
-        self._scoring = ScoringPool()
+        # Scoring is CPU work partly under the GIL: more threads than cores only make them,
+        # and the event loop, wait longer for it.
+        self._scorers = ThreadPoolExecutor(
+            max_workers=SCORING_THREADS, thread_name_prefix="anime8-score"
+        )
 
     @property
     def training_in_progress(self) -> bool:
@@ -150,7 +156,7 @@ class RecommendationService:
             self._auto_trainer.cancel()
             await asyncio.gather(self._auto_trainer, return_exceptions=True)
         await self.models.close()
-        self._scoring.close()
+        self._scorers.shutdown(wait=False, cancel_futures=True)
 
     async def _maybe_refresh(self, media_type: str) -> None:
         """Rebuild when enough lists arrived since the last build, and not too often."""
@@ -216,10 +222,9 @@ class RecommendationService:
         entries = list(by_id.values())
         recently = await self.db.recently_recommended(discord_user_id, media_type)
         model = self.ready_model(media_type)
-        seed = self._rng.random()
-        file = self.models.model_file(media_type)
+        rng = random.Random(self._rng.random())
 
-        def score() -> list[Pick]:
+        def score():
             return model.recommend(
                 entries,
                 k=count,
@@ -227,28 +232,11 @@ class RecommendationService:
                 allow_adult=allow_adult,
                 recently_shown=recently,
                 repeat_chance=self.settings.repeat_chance,
-                rng=random.Random(seed),
+                rng=rng,
             )
 
         try:
-            if file is None:  # nothing fitted to share (an empty catalogue): cheap in a thread
-                picks = await asyncio.to_thread(score)
-            else:
-                request = ScoreRequest(
-                    file,
-                    entries,
-                    count,
-                    preferences or None,
-                    allow_adult,
-                    frozenset(recently),
-                    self.settings.repeat_chance,
-                    seed,
-                )
-                try:
-                    picks = await self._scoring.score(request)
-                except WorkerCannotLoad as error:
-                    log.warning("scoring %s in the bot's process: %s", media_type, error)
-                    picks = await asyncio.to_thread(score)
+            picks = await asyncio.get_running_loop().run_in_executor(self._scorers, score)
         except PreferencesError as error:
             raise UserFacingError(str(error)) from error
         status = self.catalogue_status(media_type)

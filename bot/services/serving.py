@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from bot.anilist import MEDIA_TYPES
 from bot.config import Settings
 from bot.services.children import ChildJobs
 from bot.services.model_build import BuildResult, build_job, fitted_path
-from bot.services.scoring import ModelFile
 from bot.storage import MediaStore
 from model import Recommender, load_latest
 from model.fitted import load_fitted
@@ -43,7 +41,6 @@ class ServingState:
     built_at: float = 0.0
     lists_at_build: int = 0
     titles_at_build: int = 0
-    file: tuple[int, int] | None = None  # (inode, mtime_ns) of the fitted file served
     rebuild: asyncio.Task | None = None
     dirty: bool = False  # asked to rebuild while a rebuild ran: run one more
     last_build: BuildResult | None = None
@@ -159,19 +156,18 @@ class ModelServing:
         state = self._states[media_type]
         state.stage = "loading"
         try:
-            model, version, file = await self._load(media_type)
+            model, version = await self._load(media_type)
         except (OSError, ValueError) as error:
             log.warning("not serving the previous %s model (%s); building anew", media_type, error)
             return
-        lists = model.collab.n_users if model.collab else 0
-        self._serve(media_type, model, version, lists=lists, file=file)
+        self._serve(media_type, model, version, lists=model.collab.n_users if model.collab else 0)
         state.built_at = 0.0  # still due for a refresh as soon as lists arrive
 
     async def _rebuild(self, media_type: str) -> None:
         state = self._states[media_type]
         if await self.media.catalogue_count(media_type) == 0:
             # Nothing to fit (a first start): an empty model says "still fetching" at once.
-            self._serve(media_type, Recommender([]), 0, lists=0, file=None)
+            self._serve(media_type, Recommender([]), 0, lists=0)
             return
         if state.model is None:
             state.stage = "building"
@@ -185,8 +181,8 @@ class ModelServing:
         )
         if state.model is None:
             state.stage = "loading"
-        model, version, file = await self._load(media_type)
-        self._serve(media_type, model, version, lists=built.lists, file=file)
+        model, version = await self._load(media_type)
+        self._serve(media_type, model, version, lists=built.lists)
         state.last_build = built
         log.info(
             "%s model ready: version %d, %d titles, %d lists, %d ratings, fitted in %.1f s"
@@ -200,41 +196,19 @@ class ModelServing:
             built.peak_rss // 2**20,
         )
 
-    async def _load(self, media_type: str) -> tuple[Recommender, int, tuple[int, int]]:
-        """The fitted state of one type, with the newest checkpoint's net (version 0: none),
-        and the identity of the file it came from."""
+    async def _load(self, media_type: str) -> tuple[Recommender, int]:
+        """The fitted state of one type, with the newest checkpoint's net (version 0: none)."""
         models_dir = self.settings.models_dir
 
-        def load() -> tuple[Recommender, int, tuple[int, int]]:
-            path = fitted_path(models_dir, media_type)
-            stat = os.stat(path)  # before reading: a newer file only makes workers reload
-            model = load_fitted(path)
-            version = load_latest(models_dir, media_type, model) or 0
-            return model, version, (stat.st_ino, stat.st_mtime_ns)
+        def load() -> tuple[Recommender, int]:
+            model = load_fitted(fitted_path(models_dir, media_type))
+            return model, load_latest(models_dir, media_type, model) or 0
 
         return await asyncio.get_running_loop().run_in_executor(self._loader, load)
 
-    def model_file(self, media_type: str) -> ModelFile | None:
-        """The file scoring workers should serve this type from (None: no file, e.g. the empty
-        model of a first start)."""
-        state = self._states[media_type]
-        if state.file is None:
-            return None
-        inode, mtime_ns = state.file
-        return ModelFile(self.settings.models_dir, media_type, inode, mtime_ns, state.version)
-
-    def _serve(
-        self,
-        media_type: str,
-        model: Recommender,
-        version: int,
-        *,
-        lists: int,
-        file: tuple[int, int] | None,
-    ) -> None:
+    def _serve(self, media_type: str, model: Recommender, version: int, *, lists: int) -> None:
         state = self._states[media_type]
         state.model, state.version, state.stage = model, version, "ready"
-        state.file = file
         state.built_at = time.monotonic()
         state.lists_at_build = lists
         state.titles_at_build = len(model.catalogue)
