@@ -20,9 +20,8 @@ from model.fitted import save_fitted
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
-    """What a build fitted on; the state itself is in the file at `path`."""
+    """What a build fitted on and what it cost; the state itself is at fitted_path()."""
 
-    path: Path
     titles: int
     lists: int
     ratings: int
@@ -68,9 +67,8 @@ def build_job(
     started = time.perf_counter()
     catalogue, lists, feedback = asyncio.run(read_stored(database_path, media_type))
     model = Recommender(catalogue, lists, feedback)
-    path = fitted_path(models_dir, media_type)
-    save_fitted(model, path)
+    save_fitted(model, fitted_path(models_dir, media_type))
     seconds = time.perf_counter() - started
     # ru_maxrss is in KiB on Linux.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return BuildResult(path, len(model.catalogue), len(lists), len(feedback), seconds, peak)
+    return BuildResult(len(model.catalogue), len(lists), len(feedback), seconds, peak)
