@@ -20,6 +20,7 @@ from bot.anilist.user_lists import UserListService
 from bot.config import Settings
 from bot.discord_endpoints import apply_discord_endpoints
 from bot.error_handler import Anime8CommandTree
+from bot.installs import EVERYWHERE_CONTEXTS, EVERYWHERE_INSTALLS
 from bot.services.recommendations import RecommendationService
 from bot.services.retention import Pruner
 from bot.storage import Database
@@ -59,6 +60,9 @@ class Anime8Bot(commands.Bot):
             owner_ids=set(settings.owner_ids) or None,
             guild_ready_timeout=guild_ready_timeout,
             allowed_mentions=discord.AllowedMentions.none(),
+            # Members may install the app to their own account and use it anywhere.
+            allowed_installs=EVERYWHERE_INSTALLS,
+            allowed_contexts=EVERYWHERE_CONTEXTS,
         )
         self.settings = settings
         self.synced_commands = False

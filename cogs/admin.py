@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.core import Anime8Bot
 from bot.error_handler import NotAnOwner, describe
 from bot.errors import UserFacingError
+from bot.installs import server_only
 from cogs.recommend import TYPE_CHOICES
 
 PROGRESS_EVERY_S = 1.0
@@ -37,7 +38,7 @@ class Admin(commands.Cog):
     # Hidden from members without Manage Server and from DMs, so ordinary members never see
     # it in their command list; the owner check below still decides who may run it.
     @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
+    @server_only
     @owners_only()
     async def autotrain(
         self, interaction: discord.Interaction[Anime8Bot], type: str = "ANIME"

@@ -22,6 +22,10 @@ STORED = (
     "{days} days.\n"
     "/forget deletes all of it at once."
 )
+USER_INSTALL_URL = (
+    "https://discord.com/oauth2/authorize?client_id={app_id}&integration_type=1"
+    "&scope=applications.commands"
+)
 
 
 class Help(commands.Cog):
@@ -42,6 +46,13 @@ class Help(commands.Cog):
             )
         days = f"{self.bot.settings.list_retention_days:g}"
         embed.add_field(name="What Anime8 stores", value=STORED.format(days=days), inline=False)
+        if self.bot.application_id is not None:
+            link = USER_INSTALL_URL.format(app_id=self.bot.application_id)
+            embed.add_field(
+                name="Use Anime8 anywhere",
+                value=f"[Add it to your account]({link}) to use it in any server or DM.",
+                inline=False,
+            )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

@@ -15,8 +15,10 @@ ADULT_GENRES = frozenset({"Hentai"})
 
 
 def allows_adult(interaction: discord.Interaction) -> bool:
-    """Adult titles only in age-restricted server channels (threads follow their parent)."""
-    if interaction.guild_id is None:
+    """Adult titles only in age-restricted channels of a server the bot is installed in
+    (threads follow their parent). Through a user install alone the bot cannot verify a
+    channel's age restriction, so it shows none there."""
+    if interaction.guild_id is None or not interaction.is_guild_integration():
         return False
     is_nsfw = getattr(interaction.channel, "is_nsfw", None)
     return bool(is_nsfw and is_nsfw())

@@ -47,9 +47,9 @@ def adult_tag_names(data: FakeData) -> set[str]:
     return {t["name"] for m in data.media.values() for t in m["tags"] if t["isAdult"]}
 
 
-async def pages_for(emulator, *, user: str, channel: str) -> list[dict]:
+async def pages_for(emulator, *, user, channel: str, install: str = "guild") -> list[dict]:
     record = await emulator.invoke(
-        "recommend", {"username": FAN, "count": 10}, user=user, channel=channel
+        "recommend", {"username": FAN, "count": 10}, user=user, channel=channel, install=install
     )
     message = await record.wait_message(timeout=20)
     return await all_pages(emulator, message, user=user)
@@ -64,13 +64,18 @@ def public_text(page: dict) -> str:
 
 
 async def test_adult_titles_only_in_age_restricted_channels(ready_bot, emulator, anilist_data):
-    """For a user who loves adult titles, an nsfw channel shows some; an ordinary channel and
-    a DM show none (each asker is a different person, so history hides nothing)."""
+    """For a user who loves adult titles, an nsfw channel shows some; an ordinary channel, a
+    DM, and through a user install even an age-restricted channel of a server without the bot
+    (where the bot cannot check it) show none. Each asker is a different person, so history
+    hides nothing."""
     adult = set(anilist_data.ids("ANIME", adult=True))
     nsfw = {media_id_of(p) for p in await pages_for(emulator, user="alice", channel="nsfw")}
     assert nsfw & adult, "this user's picks must include adult titles where they are allowed"
-    for user, channel in (("bob", "general"), ("owner", "dm")):
-        shown = {media_id_of(p) for p in await pages_for(emulator, user=user, channel=channel)}
+    places = [("bob", "general", "guild"), ("owner", "dm", "guild")]
+    places.append((emulator.add_user("carol"), "elsewhere-nsfw", "user"))
+    for user, channel, install in places:
+        pages = await pages_for(emulator, user=user, channel=channel, install=install)
+        shown = {media_id_of(p) for p in pages}
         assert len(shown) == 10 and not shown & adult, channel
 
 

@@ -15,12 +15,18 @@ from tests.fakes.discord.world import (
     ALL_PERMISSIONS,
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
+    CONTEXT_BOT_DM,
+    CONTEXT_GUILD,
+    CONTEXT_PRIVATE_CHANNEL,
     EVERYONE_PERMISSIONS,
+    GUILD_INSTALL,
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
     OPTION_GROUP,
     OPTION_SUBCOMMAND,
     SELECT_TYPES,
+    USER_APP_PERMISSIONS,
+    USER_INSTALL,
     FakeChannel,
     FakeUser,
     InteractionRecord,
@@ -61,17 +67,54 @@ class TestDriver:
             return channel
         if isinstance(channel, int):
             return self.channels[channel]
-        named = {"general": self.general, "nsfw": self.nsfw}
+        named = {
+            "general": self.general,
+            "nsfw": self.nsfw,
+            "elsewhere": self.elsewhere,
+            "elsewhere-nsfw": self.elsewhere_nsfw,
+            "group-dm": self.group_dm,
+        }
         if channel not in named:
-            raise ValueError(f"unknown channel {channel!r}: use general, nsfw or dm")
+            raise ValueError(f"unknown channel {channel!r}: use {', '.join(named)} or dm")
         return named[channel]
 
     def _context_channel(self, channel: FakeChannel | str | int, user: FakeUser) -> FakeChannel:
         return self.dm_channel(user) if channel == "dm" else self._resolve_channel(channel)
 
+    def _context_of(self, channel: FakeChannel, user: FakeUser) -> int:
+        if channel.guild_id:
+            return CONTEXT_GUILD
+        if channel.type == 1 and channel.recipient == user:
+            return CONTEXT_BOT_DM
+        return CONTEXT_PRIVATE_CHANNEL
+
+    def _installs_here(self, channel: FakeChannel, user: FakeUser, install: str) -> JSONDict:
+        """authorizing_integration_owners for ``install`` ("guild" or "user") in ``channel``.
+
+        The guild install authorizes in the bot's own server and in its DMs (key "0", with
+        "0" as the value in a DM); a user install authorizes anywhere (key "1": the user)."""
+        in_bot_guild = channel.guild_id == self.guild_id
+        in_bot_dm = self._context_of(channel, user) == CONTEXT_BOT_DM
+        owners: JSONDict = {}
+        if in_bot_guild or in_bot_dm:
+            owners[str(GUILD_INSTALL)] = str(channel.guild_id or 0)
+        if install == "user":
+            owners[str(USER_INSTALL)] = str(user.id)
+        elif install != "guild":
+            raise ValueError(f"install must be 'guild' or 'user', not {install!r}")
+        elif not owners:
+            raise LookupError(f"the bot is not installed in #{channel.name}: use install='user'")
+        return owners
+
     def _base_interaction(
-        self, itype: int, data: JSONDict | None, user: FakeUser, channel: FakeChannel
+        self,
+        itype: int,
+        data: JSONDict | None,
+        user: FakeUser,
+        channel: FakeChannel,
+        install: str = "guild",
     ) -> JSONDict:
+        owners = self._installs_here(channel, user, install)
         interaction_id = self._snowflake()
         payload: JSONDict = {
             "id": str(interaction_id),
@@ -87,29 +130,30 @@ class TestDriver:
         }
         if data is not None:
             payload["data"] = data
+        payload.update(
+            channel_id=str(channel.id),
+            authorizing_integration_owners=owners,
+            context=self._context_of(channel, user),
+        )
         if channel.guild_id:
+            member = self.member_payload(user, with_permissions=True)
+            if channel.guild_id != self.guild_id:
+                # A server the bot is not in: the emulator knows no roles there.
+                member |= {"roles": [], "permissions": str(EVERYONE_PERMISSIONS)}
             payload.update(
                 guild_id=str(channel.guild_id),
                 guild={"id": str(channel.guild_id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
-                channel_id=str(channel.id),
                 channel=channel.payload() | {"guild_id": str(channel.guild_id)},
-                member=self.member_payload(user, with_permissions=True),
-                # Key "0" is the guild install; its value is the guild the command ran in.
-                authorizing_integration_owners={"0": str(channel.guild_id)},
-                context=0,
+                member=member,
             )
         else:
-            payload.update(
-                channel_id=str(channel.id),
-                channel=channel.payload(),
-                user=user.payload(),
-                authorizing_integration_owners={"0": "0"},  # "0": guild install, used in bot DM
-                context=1,
-            )
+            payload.update(channel=channel.payload(), user=user.payload())
         return payload
 
     def _bot_permissions(self, channel: FakeChannel) -> int:
+        if channel.type == 3 or (channel.guild_id and channel.guild_id != self.guild_id):
+            return USER_APP_PERMISSIONS
         if channel.guild_id is None:
             return EVERYONE_PERMISSIONS
         return self.permissions_of(self.bot_user)
@@ -125,12 +169,20 @@ class TestDriver:
         return record
 
     def find_command(
-        self, name: str, *, channel: FakeChannel, user: FakeUser, guild_scoped: bool | None = None
+        self,
+        name: str,
+        *,
+        channel: FakeChannel,
+        user: FakeUser,
+        guild_scoped: bool | None = None,
+        install: str = "guild",
     ) -> JSONDict:
-        """The synced schema a Discord client would use for ``name`` in ``channel``.
+        """The synced schema a Discord client would use for ``name`` in ``channel``, through
+        the bot's server install (``install="guild"``) or the user's own (``"user"``).
 
         Raises LookupError when Discord would not offer the command there (not synced,
-        guild command in a DM, ``contexts``/``nsfw``/``default_member_permissions``)."""
+        guild command in a DM, ``integration_types``/``contexts``/``nsfw``/
+        ``default_member_permissions``)."""
         candidates: list[JSONDict] = []
         if guild_scoped is not False and channel.guild_id:
             candidates += self.guild_commands.get(channel.guild_id, [])
@@ -140,8 +192,13 @@ class TestDriver:
         if command is None:
             raise LookupError(f"/{name} is not synced for {channel.name}: {self._synced_names()}")
         in_guild = channel.guild_id is not None
+        # Discord's default for a command that names no installation type is the server one.
+        installs = command.get("integration_types") or [GUILD_INSTALL]
+        wanted = USER_INSTALL if install == "user" else GUILD_INSTALL
+        if wanted not in installs:
+            raise LookupError(f"/{name} is not offered to a {install} install ({installs})")
         contexts = command.get("contexts")
-        if contexts is not None and (0 if in_guild else 1) not in contexts:
+        if contexts is not None and self._context_of(channel, user) not in contexts:
             raise LookupError(f"/{name} is not offered in this context (contexts={contexts})")
         if not in_guild and command.get("dm_permission") is False:
             raise LookupError(f"/{name} is not offered in DMs (dm_permission=false)")
@@ -171,10 +228,13 @@ class TestDriver:
         user: FakeUser,
         guild_scoped: bool | None,
         focused: str | None = None,
+        install: str = "guild",
     ) -> JSONDict:
         # "group sub" or "command sub" addresses subcommands, as the Discord client shows them.
         top, *path = name.split()
-        command = self.find_command(top, channel=channel, user=user, guild_scoped=guild_scoped)
+        command = self.find_command(
+            top, channel=channel, user=user, guild_scoped=guild_scoped, install=install
+        )
         resolved: JSONDict = {}
         schema_options = command.get("options", [])
         nested: list[JSONDict] = []
@@ -289,17 +349,22 @@ class TestDriver:
         user: FakeUser | str = "alice",
         channel: FakeChannel | str = "general",
         guild_scoped: bool | None = None,
+        install: str = "guild",
     ) -> InteractionRecord:
         """Run a synced slash command as ``user`` would from the Discord client.
 
-        ``channel`` is "general", "nsfw", "dm" (the user's DM with the bot) or a FakeChannel.
+        ``channel`` is "general", "nsfw", "dm" (the user's DM with the bot), "elsewhere",
+        "elsewhere-nsfw" (a server without the bot), "group-dm" or a FakeChannel.
         ``guild_scoped`` picks the guild-synced (True) or global (False) command; None prefers
-        the guild one when both exist."""
+        the guild one when both exist. ``install="user"`` runs it through the user's own
+        install of the app, the only one that reaches places the bot is not in."""
         who = self._resolve_user(user)
         where = self._context_channel(channel, who)
-        data = self._command_data(name, options, channel=where, user=who, guild_scoped=guild_scoped)
+        data = self._command_data(
+            name, options, channel=where, user=who, guild_scoped=guild_scoped, install=install
+        )
         return await self._send_interaction(
-            self._base_interaction(APPLICATION_COMMAND, data, who, where)
+            self._base_interaction(APPLICATION_COMMAND, data, who, where, install)
         )
 
     async def autocomplete(
@@ -311,15 +376,24 @@ class TestDriver:
         user: FakeUser | str = "alice",
         channel: FakeChannel | str = "general",
         guild_scoped: bool | None = None,
+        install: str = "guild",
     ) -> InteractionRecord:
         """Ask for suggestions while ``focused`` is being typed; read them from the type-8
         response's ``data["choices"]``."""
         who = self._resolve_user(user)
         where = self._context_channel(channel, who)
         data = self._command_data(
-            name, options, channel=where, user=who, guild_scoped=guild_scoped, focused=focused
+            name,
+            options,
+            channel=where,
+            user=who,
+            guild_scoped=guild_scoped,
+            focused=focused,
+            install=install,
         )
-        return await self._send_interaction(self._base_interaction(AUTOCOMPLETE, data, who, where))
+        return await self._send_interaction(
+            self._base_interaction(AUTOCOMPLETE, data, who, where, install)
+        )
 
     async def invoke_raw(
         self,
@@ -366,7 +440,12 @@ class TestDriver:
         channel = self.channels[int(stored.payload["channel_id"])]
         if channel.type == 1:
             channel = self.dm_channel(who)
-        payload = self._base_interaction(MESSAGE_COMPONENT, data, who, channel)
+        # A click is authorized by the install that sent the message.
+        sent_by = (stored.payload.get("interaction_metadata") or {}).get(
+            "authorizing_integration_owners", {}
+        )
+        install = "user" if str(USER_INSTALL) in sent_by else "guild"
+        payload = self._base_interaction(MESSAGE_COMPONENT, data, who, channel, install)
         payload["message"] = copy.deepcopy(stored.payload)
         return await self._send_interaction(payload)
 
@@ -403,9 +482,10 @@ class TestDriver:
                 rows.append({"type": 18, "component": answered(top["component"])})
         who = self._resolve_user(user) if user is not None else self._record_user(record)
         channel = self._interaction_channel(record)
-        payload = self._base_interaction(
-            MODAL_SUBMIT, {"custom_id": modal["custom_id"], "components": rows}, who, channel
-        )
+        owners = record.payload["authorizing_integration_owners"]
+        install = "user" if str(USER_INSTALL) in owners else "guild"
+        data = {"custom_id": modal["custom_id"], "components": rows}
+        payload = self._base_interaction(MODAL_SUBMIT, data, who, channel, install)
         if "message" in record.payload:
             payload["message"] = copy.deepcopy(record.payload["message"])
         return await self._send_interaction(payload)

@@ -40,11 +40,15 @@ from tests.fakes.discord.world import (
     BOT_USER_ID,
     DISCORD_EPOCH_MS,
     DM_CHANNEL_ID_BASE,
+    ELSEWHERE_CHANNEL_ID,
+    ELSEWHERE_NSFW_CHANNEL_ID,
     EVERYONE_PERMISSIONS,
     GENERAL_CHANNEL_ID,
+    GROUP_DM_CHANNEL_ID,
     GUILD_ID,
     GUILD_MEMBERS_INTENT,
     NSFW_CHANNEL_ID,
+    OTHER_GUILD_ID,
     OWNER_ID,
     TEAM_ID,
     EmuEvent,
@@ -104,6 +108,16 @@ class DiscordEmulator(RestRoutes, MessageStore, Gateway, TestDriver):
         for index, user in enumerate((self.owner, self.alice, self.bob)):
             dm = FakeChannel(DM_CHANNEL_ID_BASE + index, f"dm-{user.username}", 1, recipient=user)
             self.channels[dm.id] = dm
+        # Places only a user install reaches: a server without the bot, and a group DM.
+        self.elsewhere = FakeChannel(ELSEWHERE_CHANNEL_ID, "elsewhere", 0, OTHER_GUILD_ID)
+        self.elsewhere_nsfw = FakeChannel(
+            ELSEWHERE_NSFW_CHANNEL_ID, "elsewhere-nsfw", 0, OTHER_GUILD_ID, nsfw=True, position=1
+        )
+        self.group_dm = FakeChannel(
+            GROUP_DM_CHANNEL_ID, "group-dm", 3, members=(self.alice, self.bob, self.owner)
+        )
+        for channel in (self.elsewhere, self.elsewhere_nsfw, self.group_dm):
+            self.channels[channel.id] = channel
         self.roles: dict[int, JSONDict] = {
             GUILD_ID: self._role(GUILD_ID, "@everyone", EVERYONE_PERMISSIONS, 0),
             ADMIN_ROLE_ID: self._role(ADMIN_ROLE_ID, "Admin", ADMINISTRATOR, 2),
@@ -277,7 +291,9 @@ class DiscordEmulator(RestRoutes, MessageStore, Gateway, TestDriver):
             "member_count": len(self.users),
             "members": members,
             "roles": list(self.roles.values()),
-            "channels": [c.payload() for c in self.channels.values() if c.guild_id],
+            "channels": [
+                c.payload() for c in self.channels.values() if c.guild_id == self.guild_id
+            ],
             "threads": [],
             "presences": [],
             "voice_states": [],

@@ -20,6 +20,8 @@ from tests.fakes.discord.world import (
     AUTOCOMPLETE,
     FLAG_EPHEMERAL,
     FLAG_LOADING,
+    GUILD_INSTALL,
+    MAX_USER_INSTALL_FOLLOWUPS,
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
     PING,
@@ -304,6 +306,13 @@ class RestRoutes:
             body = {k: v for k, v in body.items() if k != "flags"}
             message = self._edit_message(record.original_id, body, files)
         else:
+            owners = record.payload["authorizing_integration_owners"]
+            if str(GUILD_INSTALL) not in owners and (
+                len(record.followup_ids) >= MAX_USER_INSTALL_FOLLOWUPS
+            ):
+                raise DiscordError(
+                    400, "This interaction has hit the maximum number of follow up messages", 40094
+                )
             message = self._create_message(
                 self._interaction_channel(record), body, files, record=record
             )
@@ -345,6 +354,9 @@ class RestRoutes:
         channel = self.channels.get(int(request.match_info["cid"]))
         if channel is None:
             raise _not_found("Channel", 10003)
+        if channel.type == 3 or (channel.guild_id and channel.guild_id != self.guild_id):
+            # A server the bot is not in, or a group DM: reachable only through interactions.
+            raise DiscordError(403, "Missing Access", 50001)
         return channel
 
     async def _get_channel(self, request: web.Request) -> web.Response:

@@ -33,6 +33,10 @@ def _validate_commands(commands: list[JSONDict]) -> dict[str, str]:
         if key in seen:
             problems[f"{i}.name"] = f"duplicate command name {name!r}"
         seen.add(key)
+        if not set(command.get("integration_types") or []) <= {0, 1}:
+            problems[f"{i}.integration_types"] = "values must be 0 (guild) or 1 (user)"
+        if not set(command.get("contexts") or []) <= {0, 1, 2}:
+            problems[f"{i}.contexts"] = "values must be 0, 1 or 2"
         if command.get("type", 1) == 1:
             if not (1 <= len(name) <= 32) or name != name.lower() or " " in name:
                 problems[f"{i}.name"] = f"invalid slash command name {name!r}"

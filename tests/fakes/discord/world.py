@@ -37,6 +37,18 @@ ADMIN_ROLE_ID = 1100000000000000110
 BOT_ROLE_ID = 1100000000000000111
 TEAM_ID = 1100000000000000200
 DM_CHANNEL_ID_BASE = 1100000000000000300
+# A server the bot is not a member of, and a group DM: only a user install reaches them.
+OTHER_GUILD_ID = 1100000000000000400
+ELSEWHERE_CHANNEL_ID = 1100000000000000401
+ELSEWHERE_NSFW_CHANNEL_ID = 1100000000000000402
+GROUP_DM_CHANNEL_ID = 1100000000000000410
+
+# Installation types (a command's integration_types, the keys of an interaction's
+# authorizing_integration_owners) and interaction contexts.
+GUILD_INSTALL, USER_INSTALL = 0, 1
+CONTEXT_GUILD, CONTEXT_BOT_DM, CONTEXT_PRIVATE_CHANNEL = 0, 1, 2
+# Where only the user install applies, Discord lets an app send this many follow-ups.
+MAX_USER_INSTALL_FOLLOWUPS = 5
 
 # Permission bits used to build realistic member/app permissions.
 ADMINISTRATOR = 1 << 3
@@ -52,6 +64,8 @@ EVERYONE_PERMISSIONS = (
     | (1 << 31)  # use application commands
 )
 SEND_POLLS = 1 << 49
+# What a user-installed app may do where the bot is not a member: answer, embed, attach.
+USER_APP_PERMISSIONS = (1 << 11) | (1 << 14) | (1 << 15) | (1 << 18)
 # Manage messages, threads, and polls (the README asks for Send Polls when inviting the bot).
 BOT_ROLE_PERMISSIONS = EVERYONE_PERMISSIONS | (1 << 13) | (1 << 38) | SEND_POLLS
 
@@ -156,13 +170,24 @@ class FakeUser:
 class FakeChannel:
     id: int
     name: str
-    type: int  # 0 guild text, 1 DM
+    type: int  # 0 guild text, 1 DM, 3 group DM
     guild_id: int | None = None
     nsfw: bool = False
     position: int = 0
     recipient: FakeUser | None = None  # DMs only
+    members: tuple[FakeUser, ...] = ()  # group DMs only
 
     def payload(self) -> JSONDict:
+        if self.type == 3:
+            return {
+                "id": str(self.id),
+                "type": 3,
+                "name": self.name,
+                "icon": None,
+                "owner_id": str(self.members[0].id),
+                "recipients": [m.payload() for m in self.members],
+                "last_message_id": None,
+            }
         if self.type == 1:
             recipients = [self.recipient.payload()] if self.recipient else []
             return {
