@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: run test lint format clean
+.PHONY: install run test lint format clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,8 @@ $(RUNTIME_STAMP): requirements.txt | $(PY)
 $(TEST_STAMP): requirements.txt requirements-test.txt $(RUNTIME_STAMP)
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
+
+install: $(RUNTIME_STAMP)
 
 run: $(RUNTIME_STAMP)
 	$(PY) main.py

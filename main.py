@@ -13,6 +13,7 @@ import discord
 from bot.config import ConfigError, load_settings
 from bot.core import Anime8Bot, serve
 from bot.storage import DatabaseTooNew
+from bot.storage.lock import DataDirInUse
 
 
 def main() -> int:
@@ -32,7 +33,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    except DatabaseTooNew as error:
+    except (DatabaseTooNew, DataDirInUse) as error:
         print(f"anime8: {error}", file=sys.stderr)
         return 2
     if any(

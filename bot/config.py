@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 
 ANILIST_API_URL = "https://graphql.anilist.co"
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+DATABASE_FILE = "anime8.db"
 
 
 class ConfigError(Exception):
@@ -43,14 +44,20 @@ class Settings:
     training_timeout_minutes: float = 15.0
     auto_train: bool = True
     list_retention_days: float = 90.0
+    backup_every_hours: float = 24.0
+    backup_keep: int = 7
 
     @property
     def database_path(self) -> Path:
-        return self.data_dir / "anime8.db"
+        return self.data_dir / DATABASE_FILE
 
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.data_dir / "backups"
 
 
 def load_settings(
@@ -61,12 +68,7 @@ def load_settings(
     Values already in the environment win over `.env`, as with python-dotenv's default.
     Raises ConfigError naming the variable and the fix.
     """
-    values: dict[str, str] = {}
-    if env_file is not None and Path(env_file).is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    values.update(os.environ if environ is None else environ)
-    env = {k: v.strip() for k, v in values.items()}
-
+    env = _read_env(environ, env_file)
     token = env.get("DISCORD_TOKEN", "")
     if not token:
         raise ConfigError(
@@ -80,7 +82,7 @@ def load_settings(
     return Settings(
         discord_token=token,
         owner_ids=_id_set(env, "OWNER_IDS"),
-        data_dir=Path(env.get("DATA_DIR") or "data"),
+        data_dir=load_data_dir(env, env_file=None),
         anilist_api_url=_url(env, "ANILIST_API_URL", None, ("http://", "https://"))
         or ANILIST_API_URL,
         discord_api_base=_url(env, "DISCORD_API_BASE", None, ("http://", "https://")),
@@ -98,7 +100,27 @@ def load_settings(
         training_timeout_minutes=_number(env, "TRAINING_TIMEOUT_MINUTES", 15.0, 0.05, 24 * 60),
         auto_train=_flag(env, "AUTO_TRAIN", True),
         list_retention_days=_number(env, "LIST_RETENTION_DAYS", 90.0, 1, 3650),
+        backup_every_hours=_number(env, "BACKUP_EVERY_HOURS", 24.0, 0, 24 * 365),
+        backup_keep=int(_number(env, "BACKUP_KEEP", 7, 1, 1000)),
     )
+
+
+def load_data_dir(
+    environ: Mapping[str, str] | None = None, env_file: str | os.PathLike[str] | None = ".env"
+) -> Path:
+    """DATA_DIR alone, read as load_settings reads it: for tools that run while the bot is
+    stopped and need no token (python -m bot.restore)."""
+    return Path(_read_env(environ, env_file).get("DATA_DIR") or "data")
+
+
+def _read_env(
+    environ: Mapping[str, str] | None, env_file: str | os.PathLike[str] | None
+) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return {k: v.strip() for k, v in values.items()}
 
 
 def _snowflake(env: Mapping[str, str], name: str) -> int | None:

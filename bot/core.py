@@ -21,9 +21,11 @@ from bot.config import Settings
 from bot.discord_endpoints import apply_discord_endpoints
 from bot.error_handler import Anime8CommandTree
 from bot.installs import EVERYWHERE_CONTEXTS, EVERYWHERE_INSTALLS
+from bot.services.backups import BackupKeeper
 from bot.services.recommendations import RecommendationService
 from bot.services.retention import Pruner
 from bot.storage import Database
+from bot.storage.lock import DataDirLock
 from bot.storage.media import MediaStore
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ class Anime8Bot(commands.Bot):
     media_store: MediaStore
     user_lists: UserListService
     recommendations: RecommendationService
+    backups: BackupKeeper
+    data_dir_lock: DataDirLock
 
     def __init__(self, settings: Settings, *, guild_ready_timeout: float = 2.0) -> None:
         super().__init__(
@@ -74,6 +78,8 @@ class Anime8Bot(commands.Bot):
         await super().start(token, reconnect=reconnect)
 
     async def setup_hook(self) -> None:
+        # Held while the bot runs, so a restore cannot swap the database under it.
+        self.data_dir_lock = DataDirLock.acquire(self.settings.data_dir, exclusive=False)
         self.db = await Database.open(self.settings.database_path)
         self.http_session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=30), headers={"User-Agent": "Anime8 (unofficial)"}
@@ -96,6 +102,13 @@ class Anime8Bot(commands.Bot):
         self.recommendations.start()
         self.pruner = Pruner(self)
         self.pruner.start()
+        self.backups = BackupKeeper(
+            settings.database_path,
+            settings.backups_dir,
+            settings.backup_every_hours,
+            settings.backup_keep,
+        )
+        self.backups.start()
         if settings.build_catalogue:
             builder = CatalogueBuilder(
                 self.anilist,
@@ -181,6 +194,8 @@ class Anime8Bot(commands.Bot):
         await super().close()
         if pruner := getattr(self, "pruner", None):
             pruner.stop()
+        if backups := getattr(self, "backups", None):
+            await backups.stop()
         if self.catalogue is not None:
             await self.catalogue.stop()
         if service := getattr(self, "recommendations", None):
@@ -190,6 +205,8 @@ class Anime8Bot(commands.Bot):
             await session.close()
         if db := getattr(self, "db", None):
             await db.close()
+        if lock := getattr(self, "data_dir_lock", None):
+            lock.release()
 
 
 async def serve(bot: Anime8Bot, *, handle_signals: bool = False) -> None:

@@ -12,6 +12,7 @@ from bot.core import Anime8Bot
 from bot.error_handler import NotAnOwner, describe
 from bot.errors import UserFacingError
 from bot.installs import server_only
+from bot.storage.backup import BackupError
 from cogs.recommend import TYPE_CHOICES
 
 PROGRESS_EVERY_S = 1.0
@@ -75,6 +76,29 @@ class Admin(commands.Cog):
             updater.cancel()
             await asyncio.gather(updater, return_exceptions=True)
         await interaction.edit_original_response(content=summary)
+
+    @app_commands.command(name="backup", description="Owners only: snapshot the database now.")
+    @app_commands.default_permissions(manage_guild=True)
+    @server_only
+    @owners_only()
+    async def backup(self, interaction: discord.Interaction[Anime8Bot]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            snapshot = await self.bot.backups.snapshot_now()
+        except BackupError as error:
+            await interaction.edit_original_response(content=f"No backup was made. {error}")
+            return
+        keep = self.bot.settings.backup_keep
+        await interaction.edit_original_response(
+            content=(
+                f"Backup saved as `{snapshot.path.name}` ({_megabytes(snapshot.size_bytes)}), "
+                f"checked and complete. The newest {keep} are kept in `{snapshot.path.parent}`."
+            )
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024**2:.1f} MB"
 
 
 async def setup(bot: Anime8Bot) -> None:

@@ -8,7 +8,7 @@ import pytest
 from tests.e2e.test_recommend import all_pages, media_id_of
 from tests.fakes.discord import FLAG_EPHEMERAL, buttons
 
-SERVER_ONLY = {"autotrain"}
+SERVER_ONLY = {"autotrain", "backup"}
 
 
 async def test_synced_commands_say_where_they_are_offered(bot, emulator):
