@@ -113,15 +113,12 @@ class Profile(commands.Cog):
             result = await self.service.recommend_for(
                 member.id, member.display_name, allow_adult=allow_adult
             )
+            # Stored with the picks, so every page turned says whose predictions they are.
+            picks = [{**p, "predicted_for": member.display_name} for p in result.picks]
             await self.bot.db.save_recommendation_message(
-                interaction.id, user_id, "ANIME", result.picks, guard
+                interaction.id, user_id, "ANIME", picks, guard
             )
-            embed, view = render_page(
-                user_id, result.picks, result.media, 0, allow_adult=allow_adult
-            )
-            embed.set_field_at(
-                0, name=f"Predicted for {member.display_name}"[:256], value=embed.fields[0].value
-            )
+            embed, view = render_page(user_id, picks, result.media, 0, allow_adult=allow_adult)
             content = (
                 f"Picks for {member.mention}'s taste, from their AniList list "
                 f"**{result.username}**. Only you can see this."
