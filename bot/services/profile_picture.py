@@ -153,7 +153,7 @@ def _columns_panel(
 ) -> None:
     y = _panel(draw, box, title)
     if not any(n for _, n in counts):
-        draw.text((box[0] + 22, y + 10), "Nothing dated yet.", font=_font(26), fill=MUTED)
+        draw.text((box[0] + 22, y + 10), "No release years known yet.", font=_font(26), fill=MUTED)
         return
     _columns(draw, list(counts), colour, box, y)
 
