@@ -37,6 +37,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.ratings",
     "cogs.accounts",
     "cogs.admin",
+    "cogs.profile",
 )
 # meta key + application id -> JSON {scope: digest of the commands synced there}
 SYNC_KEY_PREFIX = "command_sync:"

@@ -203,9 +203,13 @@ class RecommendationService:
         count: int,
         allow_adult: bool,
         guard: WriteGuard | None = None,
+        log_shown: bool = True,
     ) -> RecommendationResult:
         """Pick titles; `guard` (taken when the request began) keeps a /forget that runs
-        meanwhile from being undone by this request's writes (they raise UserForgotten)."""
+        meanwhile from being undone by this request's writes (they raise UserForgotten).
+
+        Without `log_shown` the picks are not logged as shown to `discord_user_id`: for picks
+        someone else asked for on their behalf, which they never saw."""
         entries: list[dict] = []
         canonical = None
         if username:
@@ -248,9 +252,10 @@ class RecommendationService:
                 "fewer restrictions, or come back when the catalogue has grown."
             )
         media = await self.media.media_by_ids([p.media_id for p in picks])
-        await self.db.log_recommendations(
-            discord_user_id, canonical, media_type, [p.media_id for p in picks], guard
-        )
+        if log_shown:
+            await self.db.log_recommendations(
+                discord_user_id, canonical, media_type, [p.media_id for p in picks], guard
+            )
         await self._maybe_refresh(media_type)
         return RecommendationResult(
             canonical,

@@ -185,6 +185,9 @@ def render_page(
     if len(picks) > 1:
         view.add_item(PageButton(requester_id, (index - 1) % len(picks), forward=False))
         view.add_item(PageButton(requester_id, (index + 1) % len(picks), forward=True))
+    if for_whom := pick.get("predicted_for"):  # picks asked for on someone else's behalf
+        predicted = embed.fields[0]
+        embed.set_field_at(0, name=f"Predicted for {for_whom}"[:256], value=predicted.value)
     if "members" in pick:  # a /watchparty pick
         decorate_group_page(embed, view, requester_id, pick, len(picks))
     return embed, view

@@ -24,6 +24,9 @@ async def test_login_and_command_sync(bot, emulator):
         "forget",
         "autotrain",
         "backup",
+        "profile",
+        "Recommend for them",
+        "Taste match",
     }
     assert bot.failed_extensions == {}
     assert emulator.sync_calls == {"global": 1}

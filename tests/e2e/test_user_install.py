@@ -67,3 +67,15 @@ async def test_help_in_a_group_dm_links_the_user_install(bot, emulator):
     embed = (await record.wait_message())["embeds"][0]
     anywhere = next(f["value"] for f in embed["fields"] if f["name"] == "Use Anime8 anywhere")
     assert f"client_id={emulator.application_id}&integration_type=1" in anywhere
+
+
+async def test_recommend_for_them_through_a_user_install_in_a_group_dm(ready_bot, emulator):
+    """The user menu works where only the caller's own install reaches, and stays private."""
+    linked = await emulator.invoke("link", {"username": "Alice"}, user="bob")
+    await linked.wait_message(timeout=20)
+    record = await emulator.invoke_user_command(
+        "Recommend for them", "bob", channel="group-dm", install="user"
+    )
+    message = await record.wait_message(lambda m: bool(m["embeds"]), timeout=30)
+    assert message["flags"] & FLAG_EPHEMERAL
+    assert message["embeds"][0]["fields"][0]["name"] == "Predicted for Bob"

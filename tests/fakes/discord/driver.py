@@ -15,6 +15,7 @@ from tests.fakes.discord.world import (
     ALL_PERMISSIONS,
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
+    CHAT_INPUT,
     CONTEXT_BOT_DM,
     CONTEXT_GUILD,
     CONTEXT_PRIVATE_CHANNEL,
@@ -26,6 +27,7 @@ from tests.fakes.discord.world import (
     OPTION_SUBCOMMAND,
     SELECT_TYPES,
     USER_APP_PERMISSIONS,
+    USER_COMMAND,
     USER_INSTALL,
     FakeChannel,
     FakeUser,
@@ -176,9 +178,11 @@ class TestDriver:
         user: FakeUser,
         guild_scoped: bool | None = None,
         install: str = "guild",
+        command_type: int = CHAT_INPUT,
     ) -> JSONDict:
-        """The synced schema a Discord client would use for ``name`` in ``channel``, through
-        the bot's server install (``install="guild"``) or the user's own (``"user"``).
+        """The synced schema a Discord client would use for ``name`` in ``channel`` (a slash
+        command, or with ``command_type`` USER_COMMAND a user context menu), through the
+        bot's server install (``install="guild"``) or the user's own (``"user"``).
 
         Raises LookupError when Discord would not offer the command there (not synced,
         guild command in a DM, ``integration_types``/``contexts``/``nsfw``/
@@ -188,7 +192,9 @@ class TestDriver:
             candidates += self.guild_commands.get(channel.guild_id, [])
         if not guild_scoped:
             candidates += self.global_commands
-        command = next((c for c in candidates if c["name"] == name and c["type"] == 1), None)
+        command = next(
+            (c for c in candidates if c["name"] == name and c["type"] == command_type), None
+        )
         if command is None:
             raise LookupError(f"/{name} is not synced for {channel.name}: {self._synced_names()}")
         in_guild = channel.guild_id is not None
@@ -363,6 +369,50 @@ class TestDriver:
         data = self._command_data(
             name, options, channel=where, user=who, guild_scoped=guild_scoped, install=install
         )
+        return await self._send_interaction(
+            self._base_interaction(APPLICATION_COMMAND, data, who, where, install)
+        )
+
+    async def invoke_user_command(
+        self,
+        name: str,
+        target: FakeUser | str | int,
+        *,
+        user: FakeUser | str = "alice",
+        channel: FakeChannel | str = "general",
+        guild_scoped: bool | None = None,
+        install: str = "guild",
+    ) -> InteractionRecord:
+        """Run a synced user context menu on ``target``, as ``user`` would by right-clicking
+        them and choosing Apps → ``name`` (through ``install``, as for ``invoke``).
+
+        As from Discord, ``data`` has the command's ``type`` 2, ``target_id``, and the target
+        in ``resolved.users`` and, in a server, in ``resolved.members`` (without its ``user``)."""
+        who = self._resolve_user(user)
+        where = self._context_channel(channel, who)
+        command = self.find_command(
+            name,
+            channel=where,
+            user=who,
+            guild_scoped=guild_scoped,
+            install=install,
+            command_type=USER_COMMAND,
+        )
+        aimed = self._resolve_user(target)
+        resolved: JSONDict = {"users": {str(aimed.id): aimed.payload()}}
+        if where.guild_id and aimed.id in self.member_roles:
+            member = self.member_payload(aimed, with_permissions=True)
+            del member["user"]
+            resolved["members"] = {str(aimed.id): member}
+        data: JSONDict = {
+            "id": command["id"],
+            "name": name,
+            "type": USER_COMMAND,
+            "target_id": str(aimed.id),
+            "resolved": resolved,
+        }
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
         return await self._send_interaction(
             self._base_interaction(APPLICATION_COMMAND, data, who, where, install)
         )

@@ -140,7 +140,10 @@ class MessageStore:
             message["type"] = 19
             message["message_reference"] = body["message_reference"]
         if record is not None:
-            message["type"] = 20 if record.type == APPLICATION_COMMAND else 0
+            command = record.payload.get("data") or {}
+            is_command = record.type == APPLICATION_COMMAND
+            # 20: a slash command's reply, 23: a context menu's.
+            message["type"] = (23 if command.get("type", 1) != 1 else 20) if is_command else 0
             message["webhook_id"] = str(self.application_id)
             message["application_id"] = str(self.application_id)
             message["interaction_metadata"] = {
@@ -149,6 +152,10 @@ class MessageStore:
                 "user": record.payload.get("member", record.payload).get("user"),
                 "authorizing_integration_owners": record.payload["authorizing_integration_owners"],
             }
+            if is_command and command.get("target_id") and command.get("type") == 2:
+                target = command["resolved"]["users"][command["target_id"]]
+                message["interaction_metadata"]["target_user"] = target
+        _link_attachment_images(message)
         if not allow_empty:
             _check_message(message)
         self._messages[message_id] = _StoredMessage(
@@ -218,6 +225,7 @@ class MessageStore:
             message["poll"] = self._poll(channel, body["poll"])
         message["flags"] &= ~FLAG_LOADING  # any edit replaces the "thinking…" placeholder
         message["edited_timestamp"] = _now_iso()
+        _link_attachment_images(message)
         _check_message(message)
         stored.payload = message
         stored.updated_at = time.monotonic()
@@ -230,3 +238,19 @@ class MessageStore:
             raise _not_found("Message", 10008)
         stored.deleted = True
         self._record("message_delete", message_id=str(message_id))
+
+
+def _link_attachment_images(message: JSONDict) -> None:
+    """Point ``attachment://name`` embed images at that attachment, as Discord does; a name
+    no attachment has leaves no image (Discord shows none)."""
+    by_name = {a["filename"]: a for a in message["attachments"]}
+    for embed in message["embeds"]:
+        for key in ("image", "thumbnail"):
+            url = (embed.get(key) or {}).get("url") or ""
+            if not url.startswith("attachment://"):
+                continue
+            attachment = by_name.get(url.removeprefix("attachment://"))
+            if attachment is None:
+                del embed[key]
+            else:
+                embed[key] = {"url": attachment["url"], "proxy_url": attachment["proxy_url"]}

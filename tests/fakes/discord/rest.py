@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 import time
 import traceback
 from collections.abc import Callable
@@ -107,6 +108,10 @@ class RestRoutes:
                 payload = json.loads(await part.text())
             elif name.startswith("files[") and name.endswith("]"):
                 content_type = part.headers.get("Content-Type", "application/octet-stream")
+                if content_type == "application/octet-stream":
+                    # discord.py sends every file as octet-stream; Discord types it by its name.
+                    guessed, _ = mimetypes.guess_type(part.filename or "")
+                    content_type = guessed or content_type
                 files[int(name[6:-1])] = _Upload(
                     part.filename or "file", bytes(await part.read()), content_type
                 )
@@ -166,6 +171,8 @@ class RestRoutes:
             command_id = self._command_ids.setdefault(key, self._snowflake())
             entry = {
                 "type": ctype,
+                # Discord answers "" for context menus, which send none; discord.py reads it.
+                "description": "",
                 "default_member_permissions": None,
                 "nsfw": False,
                 "options": [],

@@ -13,8 +13,10 @@ from tests.fakes.discord.world import (
     MAX_EMBED_TOTAL,
     MAX_EMBEDS,
     MAX_FIELDS,
+    MESSAGE_COMMAND,
     OPTION_GROUP,
     OPTION_SUBCOMMAND,
+    USER_COMMAND,
     DiscordError,
     JSONDict,
     _invalid_form,
@@ -42,6 +44,14 @@ def _validate_commands(commands: list[JSONDict]) -> dict[str, str]:
                 problems[f"{i}.name"] = f"invalid slash command name {name!r}"
             if not (1 <= len(command.get("description", "")) <= 100):
                 problems[f"{i}.description"] = "must be 1-100 characters"
+        elif command.get("type") in (USER_COMMAND, MESSAGE_COMMAND):
+            # Context menus may use capitals and spaces, but carry no description or options.
+            if not (1 <= len(name) <= 32):
+                problems[f"{i}.name"] = f"invalid context menu name {name!r}"
+            if command.get("description"):
+                problems[f"{i}.description"] = "must be empty for USER and MESSAGE commands"
+            if command.get("options"):
+                problems[f"{i}.options"] = "only CHAT_INPUT commands can have options"
         problems.update(_validate_options(command.get("options", []), f"{i}.options"))
     return problems
 

@@ -92,6 +92,8 @@ CALLBACK_NAMES = {
 }
 SELECT_TYPES = {3, 5, 6, 7, 8}
 OPTION_SUBCOMMAND, OPTION_GROUP = 1, 2
+# Application command types: slash commands, and the user and message context menus.
+CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
 GUILD_MEMBERS_INTENT = 1 << 1
 
 # Discord's limits, checked so a bot exceeding them fails here as it would in production.
