@@ -12,6 +12,7 @@ import discord
 
 from bot.config import ConfigError, load_settings
 from bot.core import Anime8Bot, serve
+from bot.ops.logs import configure_logging
 from bot.storage import DatabaseTooNew
 
 
@@ -21,8 +22,8 @@ def main() -> int:
     except ConfigError as error:
         print(f"anime8: {error}", file=sys.stderr)
         return 2
-    # discord.py never logs the token; our own code never logs the settings' token field.
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level), root=True)
+    # discord.py never logs the token, nor does our code; the handler redacts it regardless.
+    configure_logging(settings)
     try:
         asyncio.run(serve(Anime8Bot(settings), handle_signals=True))
     except discord.LoginFailure:
