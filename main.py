@@ -13,6 +13,7 @@ import discord
 from bot.config import ConfigError, load_settings
 from bot.core import Anime8Bot, serve
 from bot.ops.logs import configure_logging
+from bot.ops.server import MetricsPortUnavailable
 from bot.storage import DatabaseTooNew
 
 
@@ -33,7 +34,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    except DatabaseTooNew as error:
+    except (DatabaseTooNew, MetricsPortUnavailable) as error:
         print(f"anime8: {error}", file=sys.stderr)
         return 2
     if any(

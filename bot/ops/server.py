@@ -26,11 +26,16 @@ log = logging.getLogger(__name__)
 DATABASE_TIMEOUT_S = 2.0
 
 
+class MetricsPortUnavailable(Exception):
+    """The health and metrics port cannot be opened; the message is one sentence for the
+    operator."""
+
+
 class OpsServer:
     """Serves /healthz and /metrics for one bot, and runs its loop-lag monitor.
 
-    `await start()` from setup_hook binds the port (`port` then says which, for METRICS_PORT=0);
-    `await close()` from the bot's close() releases it.
+    `await start()` from setup_hook binds the port (`port` then says which, for METRICS_PORT=0)
+    or raises MetricsPortUnavailable; `await close()` from the bot's close() releases it.
     """
 
     def __init__(self, bot: Anime8Bot, metrics: Metrics, host: str, port: int) -> None:
@@ -48,7 +53,13 @@ class OpsServer:
     async def start(self) -> None:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._requested_port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            raise MetricsPortUnavailable(
+                f"METRICS_PORT {self._requested_port} on METRICS_HOST {self._host} cannot be "
+                f"opened ({error.strerror or error}); free it, or choose another port."
+            ) from error
         self.port = self._runner.addresses[0][1]
         self._lag.start()
         log.info("health and metrics on http://%s:%d/ (/healthz, /metrics)", self._host, self.port)

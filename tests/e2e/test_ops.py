@@ -7,6 +7,7 @@ import dataclasses
 import io
 import json
 import logging
+import socket
 
 import aiohttp
 import pytest
@@ -14,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.core import Anime8Bot
 from bot.ops.logs import REDACTED, configure_logging
+from bot.ops.server import MetricsPortUnavailable
 from tests.fakes.anilist_server import Fault
 from tests.fakes.discord import buttons
 
@@ -174,3 +176,16 @@ async def test_json_logs_carry_the_interaction_id_and_the_error_id(bot, emulator
     ours = [line for line in lines if line.get("interaction_id") == str(record.id)]
     assert {"tests.ops.boom", "bot.error_handler"} <= {line["logger"] for line in ours}
     assert settings.discord_token not in text and REDACTED in crash["exception"]
+
+
+async def test_a_taken_metrics_port_stops_the_bot_with_one_sentence(harness):
+    """A port already in use ends start-up with a sentence naming the setting."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(MetricsPortUnavailable, match=f"METRICS_PORT {port} "):
+            await harness.start(METRICS_PORT=str(port))
+    # The bot closed itself (serve's `async with`); nothing is left for the fixture to stop.
+    assert harness.bot is not None and harness.bot.is_closed()
+    harness.bot = harness.task = None
