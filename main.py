@@ -12,6 +12,8 @@ import discord
 
 from bot.config import ConfigError, load_settings
 from bot.core import Anime8Bot, serve
+from bot.ops.logs import configure_logging
+from bot.ops.server import MetricsPortUnavailable
 from bot.storage import DatabaseTooNew
 from bot.storage.lock import DataDirInUse
 
@@ -22,8 +24,8 @@ def main() -> int:
     except ConfigError as error:
         print(f"anime8: {error}", file=sys.stderr)
         return 2
-    # discord.py never logs the token; our own code never logs the settings' token field.
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level), root=True)
+    # discord.py never logs the token, nor does our code; the handler redacts it regardless.
+    configure_logging(settings)
     try:
         asyncio.run(serve(Anime8Bot(settings), handle_signals=True))
     except discord.LoginFailure:
@@ -33,7 +35,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    except (DatabaseTooNew, DataDirInUse) as error:
+    except (DatabaseTooNew, DataDirInUse, MetricsPortUnavailable) as error:
         print(f"anime8: {error}", file=sys.stderr)
         return 2
     if any(

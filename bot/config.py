@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 ANILIST_API_URL = "https://graphql.anilist.co"
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 DATABASE_FILE = "anime8.db"
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(Exception):
@@ -46,6 +47,9 @@ class Settings:
     list_retention_days: float = 90.0
     backup_every_hours: float = 24.0
     backup_keep: int = 7
+    metrics_port: int | None = None  # None: no health/metrics server; 0: any free port
+    metrics_host: str = "127.0.0.1"
+    log_format: str = "text"
 
     @property
     def database_path(self) -> Path:
@@ -78,6 +82,14 @@ def load_settings(
     log_level = env.get("LOG_LEVEL", "INFO").upper() or "INFO"
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}.")
+    log_format = env.get("LOG_FORMAT", "").lower() or "text"
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be text or json, not {log_format!r}.")
+    metrics_host = env.get("METRICS_HOST", "") or "127.0.0.1"
+    if any(c.isspace() or c in "/[]" for c in metrics_host):
+        raise ConfigError(
+            f"METRICS_HOST must be an address to listen on, e.g. 127.0.0.1, not {metrics_host!r}."
+        )
 
     return Settings(
         discord_token=token,
@@ -102,6 +114,9 @@ def load_settings(
         list_retention_days=_number(env, "LIST_RETENTION_DAYS", 90.0, 1, 3650),
         backup_every_hours=_number(env, "BACKUP_EVERY_HOURS", 24.0, 0, 24 * 365),
         backup_keep=int(_number(env, "BACKUP_KEEP", 7, 1, 1000)),
+        metrics_port=_port(env, "METRICS_PORT"),
+        metrics_host=metrics_host,
+        log_format=log_format,
     )
 
 
@@ -129,6 +144,17 @@ def _snowflake(env: Mapping[str, str], name: str) -> int | None:
         return None
     if not raw.isdigit() or len(raw) > 20:
         raise ConfigError(f"{name} must be a Discord id (digits only, e.g. 123456789012345678).")
+    return int(raw)
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "")
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > 65535:
+        raise ConfigError(
+            f"{name} must be a TCP port from 0 to 65535 (0: any free port), not {raw!r}."
+        )
     return int(raw)
 
 

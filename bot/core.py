@@ -11,6 +11,7 @@ import sys
 
 import aiohttp
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.anilist import AniListClient
@@ -21,6 +22,9 @@ from bot.config import Settings
 from bot.discord_endpoints import apply_discord_endpoints
 from bot.error_handler import Anime8CommandTree
 from bot.installs import EVERYWHERE_CONTEXTS, EVERYWHERE_INSTALLS
+from bot.ops.interactions import finish
+from bot.ops.metrics import Metrics
+from bot.ops.server import OpsServer
 from bot.services.backups import BackupKeeper
 from bot.services.recommendations import RecommendationService
 from bot.services.retention import Pruner
@@ -73,6 +77,11 @@ class Anime8Bot(commands.Bot):
         self.synced_commands = False
         self.failed_extensions: dict[str, BaseException] = {}
         self.catalogue: CatalogueKeeper | None = None
+        # Health and metrics: only with METRICS_PORT; until then nothing is timed or counted.
+        self.metrics: Metrics | None = None
+        self.ops_server: OpsServer | None = None
+        # Whether a gateway session is up: set on READY/RESUMED, cleared on every disconnect.
+        self.gateway_connected = False
 
     async def start(self, token: str, *, reconnect: bool = True) -> None:
         apply_discord_endpoints(self.settings.discord_api_base, self.settings.discord_gateway_url)
@@ -121,6 +130,12 @@ class Anime8Bot(commands.Bot):
             self.catalogue = CatalogueKeeper(builder)
             self.recommendations.catalogue_status = self.catalogue.status
             self.catalogue.start()
+        if settings.metrics_port is not None:
+            self.metrics = Metrics(self)
+            self.ops_server = OpsServer(
+                self, self.metrics, settings.metrics_host, settings.metrics_port
+            )
+            await self.ops_server.start()
         await self._resolve_owners()
         for name in EXTENSIONS:
             try:
@@ -148,6 +163,23 @@ class Anime8Bot(commands.Bot):
             }
         else:
             self.owner_ids = {app.owner.id}
+
+    async def on_connect(self) -> None:
+        self.gateway_connected = True
+
+    async def on_resumed(self) -> None:
+        self.gateway_connected = True
+
+    async def on_disconnect(self) -> None:
+        self.gateway_connected = False
+
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction,
+        command: app_commands.Command | app_commands.ContextMenu,
+    ) -> None:
+        # The error path's counterpart is Anime8CommandTree.on_error.
+        finish(interaction)
 
     def is_owner_id(self, user_id: int) -> bool:
         return user_id in (self.owner_ids or ())
@@ -193,6 +225,8 @@ class Anime8Bot(commands.Bot):
 
     async def close(self) -> None:
         await super().close()
+        if self.ops_server is not None:
+            await self.ops_server.close()
         if pruner := getattr(self, "pruner", None):
             pruner.stop()
         if backups := getattr(self, "backups", None):

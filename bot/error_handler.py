@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.ops.interactions import begin, finish
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def describe(error: BaseException) -> tuple[str, bool]:
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here.", True
     error_id = secrets.token_hex(4)
-    log.error("unexpected error %s", error_id, exc_info=error)
+    log.error("unexpected error %s", error_id, exc_info=error, extra={"error_id": error_id})
     return f"Something went wrong (error id {error_id}); the owners can look it up.", False
 
 
@@ -132,6 +133,9 @@ async def reply_with_error(interaction: discord.Interaction, error: BaseExceptio
 
 class Anime8CommandTree(app_commands.CommandTree):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # The first code of ours to see an app command (or autocomplete) interaction: from
+        # here on, this task's log lines carry its id, and commands are timed.
+        begin(interaction, self._label(interaction))
         # discord.py trusts option types; a forged payload would crash its parser instead.
         if interaction.type is discord.InteractionType.application_command:
             data: Mapping[str, Any] = interaction.data or {}
@@ -140,7 +144,21 @@ class Anime8CommandTree(app_commands.CommandTree):
                 raise MalformedOptions()
         return True
 
+    def _label(self, interaction: discord.Interaction) -> str | None:
+        """The command's name for the latency histograms; None for autocomplete (not timed).
+        Names the bot does not know share one label, so forged ones cannot grow the series."""
+        if interaction.type is not discord.InteractionType.application_command:
+            return None
+        data: Mapping[str, Any] = interaction.data or {}
+        name = data.get("name")
+        if isinstance(name, str) and (
+            self.get_command(name) or self.get_command(name, guild=interaction.guild)
+        ):
+            return name
+        return "unknown"
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         await reply_with_error(interaction, error)
+        finish(interaction)

@@ -15,6 +15,7 @@ import logging
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -65,6 +66,8 @@ class AniListClient:
         self._timeout_s = timeout_s
         self._max_attempts = max_attempts
         self._backoff_s = backoff_s
+        # Requests by outcome since start (see _outcome), read by the metrics at scrape time.
+        self.outcomes: Counter[str] = Counter()
 
     async def user_exists(self, name: str, *, deadline_s: float | None = None) -> str:
         """AniList's spelling of the name (one cheap `User(name:)` query); raises
@@ -109,6 +112,7 @@ class AniListClient:
                     raise _Transient(f"HTTP {status}")
                 return self._interpret(operation, status, await _parse_json(raw), username)
             except WaitTooLong as wait:
+                self.outcomes["budget_exhausted"] += 1  # never sent: the caller cannot wait
                 raise AniListRateLimited(wait.seconds) from None
             except _Throttled as answer:
                 throttled += 1
@@ -145,8 +149,10 @@ class AniListClient:
                 # read as a budget it would shrink ours to one request a minute.
                 if response.status != 429:
                     self._observe_remaining(response.headers, sent_at)
+                self.outcomes[_outcome(response.status)] += 1
                 return response.status, response.headers, raw
         except (TimeoutError, aiohttp.ClientError) as error:
+            self.outcomes["timeout" if isinstance(error, TimeoutError) else "connection_error"] += 1
             raise _Transient(type(error).__name__) from error
 
     def _observe_remaining(self, headers: Mapping[str, str], sent_at: float) -> None:
@@ -184,6 +190,15 @@ class AniListClient:
         if not isinstance(data, dict):
             raise _Transient("response without data")
         return data
+
+
+def _outcome(status: int) -> str:
+    """A request's outcome by its HTTP status: ok, rate_limited, client_error, server_error."""
+    if status == 429:
+        return "rate_limited"
+    if status >= 500:
+        return "server_error"
+    return "client_error" if status >= 400 else "ok"
 
 
 async def _parse_json(raw: bytes) -> Any:

@@ -49,6 +49,7 @@ class RateLimiter:
         self._expiries: list[float] = []  # sorted: when each finished request leaves the window
         self._in_flight = 0
         self._paused_until = 0.0
+        self.paused_seconds = 0.0  # in all, since start: time added to pauses by 429s
         self._waiting: dict[Priority, deque[object]] = {p: deque() for p in Priority}
         self._changed = asyncio.Event()
 
@@ -74,7 +75,11 @@ class RateLimiter:
     def pause(self, seconds: float) -> None:
         """After a 429: nobody sends for `seconds`; then the whole budget is back, until the next
         answer's X-RateLimit-Remaining says otherwise."""
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        now = time.monotonic()
+        until = max(self._paused_until, now + seconds)
+        # Overlapping pauses count once: only the time this one adds past the current pause.
+        self.paused_seconds += until - max(self._paused_until, now)
+        self._paused_until = until
         self.capacity = self.per_window
         self._notify()
 
@@ -101,6 +106,10 @@ class RateLimiter:
 
     def free_slots(self) -> int:
         return self._free(time.monotonic())
+
+    def waiting(self, priority: Priority) -> int:
+        """How many callers of this priority wait for a slot now."""
+        return len(self._waiting[priority])
 
     # -- internals ------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import math
 import os
 import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -124,6 +125,10 @@ class RecommendationService:
         # Set by the bot when it keeps a catalogue: what to tell people while it arrives.
         self.catalogue_status: Callable[[str], CatalogueStatus | None] = lambda _type: None
         self._training = asyncio.Lock()
+        # Since start, for the metrics: runs by (media type, outcome), and each type's last
+        # run that had something to train on.
+        self.training_outcomes: Counter[tuple[str, str]] = Counter()
+        self.last_training: dict[str, TrainingResult] = {}
         self._children = ChildJobs()
         self.models = ModelServing(settings, media, self._children)
         self._auto_trainer: asyncio.Task | None = None
@@ -277,8 +282,19 @@ class RecommendationService:
         async with self._training:
             started = time.monotonic()
             await progress("starting")
-            result = await self._train_in_child(media_type, progress)
+            try:
+                result = await self._train_in_child(media_type, progress)
+            except Exception as error:
+                failed = "timeout" if isinstance(error, UserFacingError) else "failed"
+                self.training_outcomes[media_type, failed] += 1
+                raise
             await self._record_training(media_type, result)
+            outcome = "improved" if result.improved else "not_improved"
+            if result.samples:
+                self.last_training[media_type] = result
+            else:
+                outcome = "nothing_to_train"
+            self.training_outcomes[media_type, outcome] += 1
             if not result.samples:
                 raise UserFacingError(
                     "There is nothing to train on yet: I learn from the AniList lists people "

@@ -21,6 +21,7 @@ import asyncio
 import json
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -54,6 +55,7 @@ class Database:
         self._links: dict[int, str] = {}
         self._pending_ratings: list[tuple[tuple, asyncio.Future[None]]] = []
         self._rating_writer: asyncio.Task[None] | None = None
+        self.ratings_saved: Counter[str] = Counter()  # by save_rating since start, by type
         # Erasures since start-up, by "user:<id>" / "name:<lower-case username>". In memory is
         # enough: a request that was running when the process stopped cannot write any more.
         self._erasures: dict[str, int] = {}
@@ -122,6 +124,11 @@ class Database:
             await self.conn.executescript(
                 f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
+
+    async def ping(self) -> None:
+        """Returns once the database answers a query (for the health check)."""
+        async with self.reader.execute("SELECT 1") as cur:
+            await cur.fetchone()
 
     async def schema_version(self) -> int:
         async with self.reader.execute("PRAGMA user_version") as cur:
@@ -201,6 +208,7 @@ class Database:
         if self._rating_writer is None or self._rating_writer.done():
             self._rating_writer = asyncio.create_task(self._write_ratings())
         await future
+        self.ratings_saved[media_type] += 1
 
     async def _write_ratings(self) -> None:
         """Commit the waiting ratings, batch after batch, until none is left."""

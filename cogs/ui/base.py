@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot.error_handler import reply_with_error
+from bot.ops.interactions import begin, finish
 
 if TYPE_CHECKING:
     from bot.core import Anime8Bot
@@ -38,10 +39,14 @@ class Anime8Button(discord.ui.DynamicItem[discord.ui.Button[Any]], template=NEVE
         raise NotImplementedError
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        # The click's log lines carry its id from here; it is timed as "button:<class>".
+        begin(interaction, f"button:{type(self).__name__}")
         try:
             await self.act(interaction, cast("Anime8Bot", interaction.client))
         except Exception as error:  # every failure, expected or not, becomes a reply
             await reply_with_error(interaction, error)
+        finally:
+            finish(interaction)
 
     async def act(self, interaction: discord.Interaction[Any], bot: Anime8Bot) -> None:
         """What the click does; raise UserFacingError to refuse with a sentence."""

@@ -24,6 +24,8 @@ def test_defaults_with_only_a_token():
     assert settings.discord_api_base is None and settings.dev_guild_id is None
     assert settings.log_level == "INFO"
     assert settings.list_retention_days == 90
+    assert settings.metrics_port is None and settings.metrics_host == "127.0.0.1"
+    assert settings.log_format == "text"
 
 
 def test_every_documented_variable_is_read(tmp_path):
@@ -39,6 +41,9 @@ def test_every_documented_variable_is_read(tmp_path):
             "DEV_GUILD_ID": "42",
             "LOG_LEVEL": "debug",
             "LIST_RETENTION_DAYS": "30",
+            "METRICS_PORT": "9108",
+            "METRICS_HOST": "0.0.0.0",
+            "LOG_FORMAT": "JSON",
         },
         env_file=None,
     )
@@ -49,6 +54,8 @@ def test_every_documented_variable_is_read(tmp_path):
     assert settings.dev_guild_id == 42
     assert settings.log_level == "DEBUG"
     assert settings.list_retention_days == 30
+    assert settings.metrics_port == 9108 and settings.metrics_host == "0.0.0.0"
+    assert settings.log_format == "json"
 
 
 def test_environment_wins_over_dotenv(tmp_path):
@@ -76,6 +83,10 @@ def test_token_never_appears_in_repr():
         ({"DISCORD_TOKEN": "t", "DISCORD_GATEWAY_URL": "http://x"}, "DISCORD_GATEWAY_URL"),
         ({"DISCORD_TOKEN": "t", "CATALOGUE_SIZE": "lots"}, "CATALOGUE_SIZE"),
         ({"DISCORD_TOKEN": "t", "LIST_RETENTION_DAYS": "0"}, "LIST_RETENTION_DAYS"),
+        ({"DISCORD_TOKEN": "t", "METRICS_PORT": "70000"}, "METRICS_PORT"),
+        ({"DISCORD_TOKEN": "t", "METRICS_PORT": "-1"}, "METRICS_PORT"),
+        ({"DISCORD_TOKEN": "t", "METRICS_HOST": "http://x"}, "METRICS_HOST"),
+        ({"DISCORD_TOKEN": "t", "LOG_FORMAT": "xml"}, "LOG_FORMAT"),
     ],
 )
 def test_bad_values_name_the_variable(env, names):

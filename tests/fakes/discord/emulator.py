@@ -144,6 +144,8 @@ class DiscordEmulator(RestRoutes, MessageStore, Gateway, TestDriver):
 
         # Gateway state.
         self.gateway_connections = 0
+        # While set, the gateway refuses new connections (an outage); see Gateway._gateway.
+        self.refuse_gateway = False
         self.identify_count = 0
         self.resume_count = 0
         self._session: _Session | None = None

@@ -26,7 +26,11 @@ class Gateway:
 
     # ------------------------------------------------------------------ gateway
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse_gateway:
+            # As during a Discord outage: the upgrade fails, and discord.py retries with backoff.
+            self._record("gateway_refused")
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse(timeout=2.0, max_msg_size=0)
         await ws.prepare(request)
         self.gateway_connections += 1

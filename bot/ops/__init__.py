@@ -1,0 +1,1 @@
+"""What an operator reads: health and Prometheus metrics on a local port, and logs."""
