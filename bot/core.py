@@ -22,7 +22,7 @@ from bot.discord_endpoints import apply_discord_endpoints
 from bot.error_handler import Anime8CommandTree
 from bot.services.recommendations import RecommendationService
 from bot.services.retention import Pruner
-from bot.storage import Database
+from bot.storage import Database, MemberSettingsStore
 from bot.storage.media import MediaStore
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.watchparty",
     "cogs.ratings",
     "cogs.accounts",
+    "cogs.settings",
     "cogs.admin",
 )
 # meta key + application id -> JSON {scope: digest of the commands synced there}
@@ -46,6 +47,7 @@ class Anime8Bot(commands.Bot):
     http_session: aiohttp.ClientSession
     anilist: AniListClient
     media_store: MediaStore
+    member_settings: MemberSettingsStore
     user_lists: UserListService
     recommendations: RecommendationService
 
@@ -83,7 +85,10 @@ class Anime8Bot(commands.Bot):
             timeout_s=settings.anilist_timeout_seconds,
         )
         self.media_store = MediaStore(self.db)
-        self.user_lists = UserListService(self.anilist, self.db, settings.list_cache_minutes)
+        self.member_settings = await MemberSettingsStore.open(self.db)
+        self.user_lists = UserListService(
+            self.anilist, self.db, settings.list_cache_minutes, self.member_settings
+        )
         self.recommendations = RecommendationService(
             settings, self.db, self.media_store, self.user_lists
         )
