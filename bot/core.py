@@ -28,7 +28,7 @@ from bot.ops.server import OpsServer
 from bot.services.backups import BackupKeeper
 from bot.services.recommendations import RecommendationService
 from bot.services.retention import Pruner
-from bot.storage import Database
+from bot.storage import Database, MemberSettingsStore
 from bot.storage.lock import DataDirLock
 from bot.storage.media import MediaStore
 
@@ -40,6 +40,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.watchparty",
     "cogs.ratings",
     "cogs.accounts",
+    "cogs.settings",
     "cogs.admin",
     "cogs.profile",
 )
@@ -54,6 +55,7 @@ class Anime8Bot(commands.Bot):
     http_session: aiohttp.ClientSession
     anilist: AniListClient
     media_store: MediaStore
+    member_settings: MemberSettingsStore
     user_lists: UserListService
     recommendations: RecommendationService
     backups: BackupKeeper
@@ -103,7 +105,10 @@ class Anime8Bot(commands.Bot):
             timeout_s=settings.anilist_timeout_seconds,
         )
         self.media_store = MediaStore(self.db)
-        self.user_lists = UserListService(self.anilist, self.db, settings.list_cache_minutes)
+        self.member_settings = await MemberSettingsStore.open(self.db)
+        self.user_lists = UserListService(
+            self.anilist, self.db, settings.list_cache_minutes, self.member_settings
+        )
         self.recommendations = RecommendationService(
             settings, self.db, self.media_store, self.user_lists
         )

@@ -45,13 +45,14 @@ class ForgetButton(Anime8Button, template=rf"{FORGET_PREFIX}(?P<user>[0-9]{{1,20
             # The models hold the deleted ratings and lists in memory until rebuilt.
             for media_type in MEDIA_TYPES:
                 bot.recommendations.models.request_rebuild(media_type)
+        settings = " and your /settings" if counts.member_settings else ""
         await interaction.response.edit_message(
             content=(
                 f"Done: deleted {_count(counts.total, 'row')}: "
                 f"{_count(counts.feedback, 'rating')}, "
                 f"{_count(counts.linked_accounts, 'account link')}, "
-                f"{_count(counts.recommendation_log, 'history row')} and "
-                f"{_count(counts.anilist_list_rows, 'row')} of cached AniList lists."
+                f"{_count(counts.recommendation_log, 'history row')}, "
+                f"{_count(counts.anilist_list_rows, 'row')} of cached AniList lists{settings}."
             ),
             view=None,
         )
@@ -73,16 +74,22 @@ class Accounts(commands.Cog):
     ) -> None:
         self.bot.recommendations.validate_request(username, None)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        canonical = await self.bot.anilist.user_exists(username)
-        await self.bot.db.link_account(interaction.user.id, canonical)
+        account = await self.bot.anilist.find_user(username)
+        await self.bot.db.link_account(interaction.user.id, account.name)
+        # The same answer gives the account's title language, which /settings can follow.
+        await self.bot.member_settings.remember_anilist_language(
+            account.name, account.title_language
+        )
         await interaction.followup.send(
-            f"Linked to AniList user **{canonical}**. `/recommend` now uses this list by default.",
+            f"Linked to AniList user **{account.name}**. `/recommend` now uses this list by "
+            "default.",
             ephemeral=True,
         )
 
     @app_commands.command(name="unlink", description="Remove the link to your AniList account.")
     async def unlink(self, interaction: discord.Interaction[Anime8Bot]) -> None:
         removed = await self.bot.db.unlink_account(interaction.user.id)
+        await self.bot.member_settings.forget_anilist_language(interaction.user.id)
         message = "Your AniList account is unlinked." if removed else "You had no linked account."
         await interaction.response.send_message(message, ephemeral=True)
 
@@ -93,9 +100,9 @@ class Accounts(commands.Cog):
         view = discord.ui.View(timeout=None)
         view.add_item(ForgetButton(interaction.user.id))
         await interaction.response.send_message(
-            "This deletes your ratings, your AniList link, your recommendation history and the "
-            "AniList lists you asked for. It cannot be undone. Dismiss this message to keep "
-            "everything.",
+            "This deletes your ratings, your AniList link, your /settings, your recommendation "
+            "history and the AniList lists you asked for. It cannot be undone. Dismiss this "
+            "message to keep everything.",
             view=view,
             ephemeral=True,
         )

@@ -16,6 +16,7 @@ ABOUT = (
 )
 STORED = (
     "• Your ratings and your /link, until you /unlink or /forget.\n"
+    "• Your /settings, and your linked account's AniList title language, until you /forget.\n"
     "• The AniList lists you ask about (ids, statuses and scores only), to recommend and "
     "train from, deleted {days} days after their last use.\n"
     "• What you were recommended, to avoid repeats and keep page buttons working, for "

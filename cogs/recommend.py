@@ -61,7 +61,7 @@ class Recommend(commands.Cog):
     )
     @app_commands.describe(
         username="AniList username (default: the account you linked with /link)",
-        type="Anime or manga (default anime)",
+        type="Anime or manga (default: yours from /settings, else anime)",
         preferences='What you feel like, e.g. "dark psychological thriller, no romance"',
         count="How many picks, 1–10 (default 5)",
     )
@@ -70,7 +70,7 @@ class Recommend(commands.Cog):
         self,
         interaction: discord.Interaction[Anime8Bot],
         username: app_commands.Range[str, 2, 20] | None = None,
-        type: str = "ANIME",
+        type: str | None = None,
         preferences: app_commands.Range[str, 1, MAX_PREFERENCES] | None = None,
         count: app_commands.Range[int, 1, MAX_COUNT] = 5,
     ) -> None:
@@ -80,6 +80,8 @@ class Recommend(commands.Cog):
         self._check_cooldown(user_id)
         check_options(count, preferences)
         service = self.bot.recommendations
+        member = self.bot.member_settings.get(user_id)
+        type = type or member.default_type
         if type not in MEDIA_TYPES:
             raise UserFacingError("The type must be Anime or Manga.")
         if username is None:
@@ -108,7 +110,7 @@ class Recommend(commands.Cog):
                 interaction.id, user_id, type, result.picks, guard
             )
             embed, view = render_page(
-                user_id, result.picks, result.media, 0, allow_adult=allow_adult
+                user_id, result.picks, result.media, 0, allow_adult=allow_adult, member=member
             )
             await interaction.followup.send(embed=embed, view=view)
             answered(interaction)

@@ -38,7 +38,7 @@ class WatchParty(commands.Cog):
         member3=MEMBER_HELP,
         member4=MEMBER_HELP,
         member5=MEMBER_HELP,
-        type="Anime or manga (default anime)",
+        type="Anime or manga (default: yours from /settings, else anime)",
         count="How many picks, 1–10 (default 5)",
     )
     @app_commands.choices(type=TYPE_CHOICES)
@@ -51,13 +51,15 @@ class WatchParty(commands.Cog):
         member3: discord.User | None = None,
         member4: discord.User | None = None,
         member5: discord.User | None = None,
-        type: str = "ANIME",
+        type: str | None = None,
         count: app_commands.Range[int, 1, MAX_COUNT] = 5,
     ) -> None:
         user_id = interaction.user.id
         # Taken first: a /forget that finishes while this runs must find nothing written after.
         guard = self.bot.db.guard(user_id)
         check_options(count, None)
+        member = self.bot.member_settings.get(user_id)
+        type = type or member.default_type
         if type not in MEDIA_TYPES:
             raise UserFacingError("The type must be Anime or Manga.")
         names = parse_usernames(usernames)  # a typo is refused at once, before anything public
@@ -80,7 +82,7 @@ class WatchParty(commands.Cog):
                 interaction.id, user_id, type, result.picks, guard
             )
             embed, view = render_page(
-                user_id, result.picks, result.media, 0, allow_adult=allow_adult
+                user_id, result.picks, result.media, 0, allow_adult=allow_adult, member=member
             )
             await interaction.followup.send(embed=embed, view=view)
             answered(interaction)

@@ -5,7 +5,7 @@ The client's public surface is re-exported here; the list and catalogue services
 from their modules.
 """
 
-from bot.anilist.client import AniListClient
+from bot.anilist.client import AniListAccount, AniListClient
 from bot.anilist.errors import (
     AniListPrivateUser,
     AniListQueryError,
@@ -29,6 +29,7 @@ __all__ = [
     "MEDIA_FIELDS",
     "MEDIA_TYPES",
     "USER_QUERY",
+    "AniListAccount",
     "AniListClient",
     "AniListPrivateUser",
     "AniListQueryError",

@@ -17,6 +17,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -37,6 +38,12 @@ DEFAULT_RETRY_AFTER_S = 60
 MAX_RATE_LIMITED_RETRIES = 2
 # Bodies at least this big are parsed in a thread (see _parse_json).
 PARSE_IN_THREAD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AniListAccount:
+    name: str  # AniList's spelling
+    title_language: str | None  # its UserTitleLanguage, e.g. "ENGLISH"; None if not given
 
 
 class _Transient(Exception):
@@ -72,6 +79,10 @@ class AniListClient:
     async def user_exists(self, name: str, *, deadline_s: float | None = None) -> str:
         """AniList's spelling of the name (one cheap `User(name:)` query); raises
         InvalidUsername before any request, AniListUserNotFound when there is no such user."""
+        return (await self.find_user(name, deadline_s=deadline_s)).name
+
+    async def find_user(self, name: str, *, deadline_s: float | None = None) -> AniListAccount:
+        """The account behind the name, as user_exists finds it (the same one request)."""
         name = validate_username(name)
         data = await self.query(
             "UserExists", USER_QUERY, {"name": name}, deadline_s=deadline_s, username=name
@@ -79,7 +90,8 @@ class AniListClient:
         user = data.get("User")
         if not user:
             raise AniListUserNotFound(name)
-        return user["name"]
+        options = user.get("options") or {}
+        return AniListAccount(user["name"], options.get("titleLanguage"))
 
     async def query(
         self,

@@ -77,4 +77,8 @@ MEDIA_FIELDS = fields(
     "siteUrl",
 )
 
-USER_QUERY = "query UserExists($name: String) { User(name: $name) { id name } }"
+# A user's title language is in their general options (User.options.titleLanguage, a
+# UserTitleLanguage), not in mediaListOptions.
+USER_QUERY = (
+    "query UserExists($name: String) { User(name: $name) { id name options { titleLanguage } } }"
+)

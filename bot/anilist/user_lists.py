@@ -5,6 +5,9 @@ never reads them, so serving one parses no JSON.
 
 Every list is read, custom lists too (they may hold entries hidden from the status lists), and
 entries are de-duplicated by media id.
+
+The owner's title language comes with each fetched list and goes to the member settings of
+whoever linked that account (their "AniList's preference" in /settings).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from bot.anilist.queries import (
     render,
     validate_username,
 )
-from bot.storage import Database, UserForgotten, WriteGuard
+from bot.storage import Database, MemberSettingsStore, UserForgotten, WriteGuard
 from bot.storage.media import MediaStore, StoredList
 
 log = logging.getLogger(__name__)
@@ -44,7 +47,8 @@ ENTRY_FIELDS = fields(
     "mediaId", "status", "score(format: POINT_10_DECIMAL)", "progress", Field("media", MEDIA_FIELDS)
 )
 COLLECTION_FIELDS = fields(
-    Field("user", fields("name")),
+    # The owner's title language comes along for two fields of complexity: /settings follows it.
+    Field("user", fields("name", Field("options", fields("titleLanguage")))),
     "hasNextChunk",
     Field("lists", fields("name", "isCustomList", Field("entries", ENTRY_FIELDS))),
 )
@@ -61,13 +65,23 @@ class UserList:
     media_type: str
     fetched_at: float
     entries: list[dict[str, Any]]
+    # The owner's UserTitleLanguage when the list was just fetched; None when it came from
+    # the cache or AniList gave none.
+    title_language: str | None = None
 
 
 class UserListService:
-    def __init__(self, client: AniListClient, db: Database, cache_minutes: float) -> None:
+    def __init__(
+        self,
+        client: AniListClient,
+        db: Database,
+        cache_minutes: float,
+        member_settings: MemberSettingsStore | None = None,
+    ) -> None:
         self._client = client
         self._db = db
         self._store = MediaStore(db)
+        self._member_settings = member_settings
         self._cache_seconds = cache_minutes * 60
         self._fetching: dict[tuple[str, str], asyncio.Task[UserList]] = {}
 
@@ -148,6 +162,10 @@ class UserListService:
             )
         except UserForgotten:
             log.info("not caching %s's %s list: forgotten during the fetch", username, media_type)
+        if self._member_settings is not None and fetched.title_language:
+            await self._member_settings.remember_anilist_language(
+                fetched.username, fetched.title_language
+            )
         return fetched
 
     async def _fetch(
@@ -156,6 +174,7 @@ class UserListService:
         """The list and the titles on it, as AniList sent them."""
         deadline = None if deadline_s is None else time.monotonic() + deadline_s
         canonical = username
+        title_language = None
         entries: dict[int, dict[str, Any]] = {}
         media: dict[int, dict[str, Any]] = {}
         for chunk in range(1, MAX_CHUNKS + 1):
@@ -169,7 +188,9 @@ class UserListService:
             collection = data.get("MediaListCollection")
             if not collection:
                 raise AniListUserNotFound(username)
-            canonical = (collection.get("user") or {}).get("name") or canonical
+            owner = collection.get("user") or {}
+            canonical = owner.get("name") or canonical
+            title_language = (owner.get("options") or {}).get("titleLanguage") or title_language
             for group in collection.get("lists") or ():
                 for entry in group.get("entries") or ():
                     media_id = entry["mediaId"]
@@ -185,7 +206,9 @@ class UserListService:
                         media[media_id] = entry["media"]
             if not collection.get("hasNextChunk"):
                 break
-        fetched = UserList(canonical, media_type, time.time(), list(entries.values()))
+        fetched = UserList(
+            canonical, media_type, time.time(), list(entries.values()), title_language
+        )
         return fetched, list(media.values())
 
 

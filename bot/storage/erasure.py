@@ -36,21 +36,26 @@ class ForgetCounts:
     linked_accounts: int
     recommendation_log: int
     anilist_list_rows: int
+    member_settings: int = 0
 
     @property
     def total(self) -> int:
         return (
-            self.feedback + self.linked_accounts + self.recommendation_log + self.anilist_list_rows
+            self.feedback
+            + self.linked_accounts
+            + self.recommendation_log
+            + self.anilist_list_rows
+            + self.member_settings
         )
 
 
 async def forget_user(db: Database, discord_user_id: int) -> ForgetCounts:
     """Delete everything stored about one Discord user, in one transaction.
 
-    That is their ratings, link, history and stored messages, and the cached AniList list
-    of every username they linked, rated under or asked for, unless another person's link
-    still uses that list. Requests of theirs still running write nothing afterwards (see
-    WriteGuard).
+    That is their ratings, link, /settings, history and stored messages, and the cached
+    AniList list of every username they linked, rated under or asked for, unless another
+    person's link still uses that list. Requests of theirs still running write nothing
+    afterwards (see WriteGuard).
     """
     async with db.transaction() as conn:
         async with conn.execute(
@@ -73,7 +78,7 @@ async def forget_user(db: Database, discord_user_id: int) -> ForgetCounts:
             list_rows += await _delete_lists_of(conn, name)
             db.note_erased(username=name)
         counts = []
-        for table in ("feedback", "linked_accounts", "recommendation_log"):
+        for table in ("feedback", "linked_accounts", "recommendation_log", "member_settings"):
             cur = await conn.execute(
                 f"DELETE FROM {table} WHERE discord_user_id = ?", (discord_user_id,)
             )
@@ -81,10 +86,10 @@ async def forget_user(db: Database, discord_user_id: int) -> ForgetCounts:
         cur = await conn.execute(
             "DELETE FROM recommendation_messages WHERE requester_id = ?", (discord_user_id,)
         )
-        counts[-1] += cur.rowcount
+        counts[2] += cur.rowcount
         db.note_erased(discord_user_id)
-    feedback, links, history = counts
-    return ForgetCounts(feedback, links, history, anilist_list_rows=list_rows)
+    feedback, links, history, settings = counts
+    return ForgetCounts(feedback, links, history, list_rows, member_settings=settings)
 
 
 async def _delete_lists_of(conn: aiosqlite.Connection, username: str) -> int:

@@ -99,4 +99,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX recommendation_messages_created ON recommendation_messages (created_at);
     CREATE INDEX recommendation_messages_requester ON recommendation_messages (requester_id);
     """,
+    # /settings: what each person chose (bot/storage/member_settings.py), and AniList's title
+    # language of their linked account as last seen, which the ANILIST choice follows.
+    """
+    CREATE TABLE member_settings (
+        discord_user_id INTEGER PRIMARY KEY,
+        title_language TEXT NOT NULL DEFAULT 'ANILIST'
+            CHECK (title_language IN ('ANILIST', 'ROMAJI', 'ENGLISH', 'NATIVE')),
+        default_type TEXT NOT NULL DEFAULT 'ANIME' CHECK (default_type IN ('ANIME', 'MANGA')),
+        spoiler_tags INTEGER NOT NULL DEFAULT 1 CHECK (spoiler_tags IN (0, 1)),
+        anilist_title_language TEXT,
+        updated_at REAL NOT NULL
+    );
+    """,
 )

@@ -1,15 +1,16 @@
-"""The base of every persistent button: its id carries what it acts on, and every failure,
-expected or not, becomes an ephemeral reply.
+"""The base of every persistent button and select: its id carries what it acts on, and every
+failure, expected or not, becomes an ephemeral reply.
 
 discord.py drops a click silently when ``from_custom_id`` raises, so subclasses build
-themselves from the raw id there and validate it in :meth:`Anime8Button.act`, where a
-refusal reaches the person who clicked.
+themselves from the raw id there and validate it in :meth:`Anime8Item.act`, where a
+refusal reaches the person who clicked. A select's chosen values arrive as the person's (or a
+forger's) client sent them: validate them in ``act`` too.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import discord
 
@@ -22,20 +23,22 @@ if TYPE_CHECKING:
 
 # DynamicItem insists on a template; the base's never matches, so it answers no click itself.
 NEVER = r"(?!)"
+ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any], covariant=True)
 
 
-class Anime8Button(discord.ui.DynamicItem[discord.ui.Button[Any]], template=NEVER):
-    """A DynamicItem button; subclasses pass ``template=`` and implement :meth:`act`."""
+class Anime8Item(discord.ui.DynamicItem[ItemT], template=NEVER):
+    """A DynamicItem; subclasses pass ``template=`` and implement :meth:`from_raw` and
+    :meth:`act`."""
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> Anime8Button:
+    ) -> Anime8Item[ItemT]:
         return cls.from_raw(getattr(item, "custom_id", None) or "", match)
 
     @classmethod
-    def from_raw(cls, custom_id: str, match: re.Match[str]) -> Anime8Button:
-        """The button for a clicked id; must not raise (validate in :meth:`act`)."""
+    def from_raw(cls, custom_id: str, match: re.Match[str]) -> Anime8Item[ItemT]:
+        """The item for a clicked id; must not raise (validate in :meth:`act`)."""
         raise NotImplementedError
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -51,3 +54,11 @@ class Anime8Button(discord.ui.DynamicItem[discord.ui.Button[Any]], template=NEVE
     async def act(self, interaction: discord.Interaction[Any], bot: Anime8Bot) -> None:
         """What the click does; raise UserFacingError to refuse with a sentence."""
         raise NotImplementedError
+
+
+class Anime8Button(Anime8Item[discord.ui.Button[Any]], template=NEVER):
+    """A persistent button."""
+
+
+class Anime8Select(Anime8Item[discord.ui.Select[Any]], template=NEVER):
+    """A persistent string select; ``self.item.values`` holds what was chosen."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import UserFacingError
+from bot.storage import DEFAULT_SETTINGS, MemberSettings
 from cogs.ui.base import Anime8Button
 from cogs.ui.group_page import decorate_group_page
 from cogs.ui.pick_embed import allows_adult, display_title, pick_embed
@@ -92,8 +93,9 @@ class RatingButton(Anime8Button, template=rf"{RATING_PREFIX}(?P<args>.*)"):
         await bot.db.save_rating(
             interaction.user.id, media_id, media["type"], rating, anilist_username=username
         )
+        language = bot.member_settings.get(interaction.user.id).display_language
         await interaction.response.send_message(
-            f"Saved: {rating}/10 for {display_title(media)}", ephemeral=True
+            f"Saved: {rating}/10 for {display_title(media, language)}", ephemeral=True
         )
 
 
@@ -134,7 +136,12 @@ class PageButton(Anime8Button, template=rf"{PAGE_PREFIX}(?P<args>.*)"):
         picks = stored[2]
         media = await bot.media_store.media_by_ids([p["media_id"] for p in picks])
         embed, view = render_page(
-            requester_id, picks, media, target, allow_adult=allows_adult(interaction)
+            requester_id,
+            picks,
+            media,
+            target,
+            allow_adult=allows_adult(interaction),
+            member=bot.member_settings.get(requester_id),
         )
         await interaction.response.edit_message(embed=embed, view=view)
 
@@ -172,12 +179,21 @@ def render_page(
     index: int,
     *,
     allow_adult: bool,
+    member: MemberSettings = DEFAULT_SETTINGS,
 ) -> tuple[discord.Embed, discord.ui.View]:
-    """The embed and buttons for pick `index` of a stored recommendation message."""
+    """The embed and buttons for pick `index` of a stored recommendation message, shown as
+    `member` (the requester) set titles and spoiler tags with /settings."""
     pick = picks[index]
     item = media.get(pick["media_id"], {"id": pick["media_id"]})
     embed = pick_embed(
-        item, pick["score"], pick["reason"], index, len(picks), allow_adult=allow_adult
+        item,
+        pick["score"],
+        pick["reason"],
+        index,
+        len(picks),
+        allow_adult=allow_adult,
+        language=member.display_language,
+        spoiler_tags=member.spoiler_tags,
     )
     view = discord.ui.View(timeout=None)
     for rating in RATINGS:

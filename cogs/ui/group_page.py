@@ -115,13 +115,14 @@ async def _poll_of(interaction: discord.Interaction[Anime8Bot], requester_id: in
     if len(picks) < 2:
         raise UserFacingError("There is only one pick, so there is nothing to vote on.")
     media = await bot.media_store.media_by_ids([p["media_id"] for p in picks])
+    language = bot.member_settings.get(requester_id).display_language
     verb = "read" if media_type == "MANGA" else "watch"
     poll = discord.Poll(
         question=f"What should we {verb} together?",
         duration=datetime.timedelta(hours=POLL_HOURS),
     )
     for pick in picks:
-        title = display_title(media.get(pick["media_id"], {"id": pick["media_id"]}))
+        title = display_title(media.get(pick["media_id"], {"id": pick["media_id"]}), language)
         if len(title) > MAX_POLL_ANSWER:
             title = title[: MAX_POLL_ANSWER - 1] + "…"
         poll.add_answer(text=title)

@@ -2,12 +2,15 @@
 
 Recommendations are public, so what the embed says depends on where it is shown: outside
 age-restricted channels it names no adult tag and not the Hentai genre, and a spoiler tag
-only ever shows hidden behind Discord's ||spoiler|| marks.
+only ever shows hidden behind Discord's ||spoiler|| marks. Titles are in the language of the
+person who asked, and spoiler tags show only if they let them (their /settings).
 """
 
 from __future__ import annotations
 
 import discord
+
+from model.titles import ENGLISH, ROMAJI, title_in
 
 ANILIST_BLUE = 0x02A9FF
 MAX_TAGS = 4
@@ -24,15 +27,10 @@ def allows_adult(interaction: discord.Interaction) -> bool:
     return bool(is_nsfw and is_nsfw())
 
 
-def display_title(media: dict) -> str:
-    title = media.get("title") or {}
-    return (
-        title.get("userPreferred")
-        or title.get("english")
-        or title.get("romaji")
-        or title.get("native")
-        or f"#{media.get('id')}"
-    )
+def display_title(media: dict, language: str = ROMAJI) -> str:
+    """The title in `language` (ROMAJI, ENGLISH or NATIVE; a person's is
+    MemberSettings.display_language), else the nearest one the title has."""
+    return title_in(media, language)
 
 
 def _colour(media: dict) -> int:
@@ -60,11 +58,13 @@ def _year(media: dict) -> int | None:
     return media.get("seasonYear") or (media.get("startDate") or {}).get("year")
 
 
-def _top_tags(media: dict, allow_adult: bool) -> list[str]:
+def _top_tags(media: dict, allow_adult: bool, spoiler_tags: bool) -> list[str]:
     tags = [
         t
         for t in media.get("tags") or []
-        if t.get("name") and (allow_adult or not t.get("isAdult"))
+        if t.get("name")
+        and (allow_adult or not t.get("isAdult"))
+        and (spoiler_tags or not t.get("isMediaSpoiler"))
     ]
     tags.sort(key=lambda t: -(t.get("rank") or 0))
     return [_spoiler(t) for t in tags[:MAX_TAGS]]
@@ -82,19 +82,29 @@ def _genres(media: dict, allow_adult: bool) -> list[str]:
 
 
 def pick_embed(
-    media: dict, score: float, reason: str, index: int, total: int, *, allow_adult: bool
+    media: dict,
+    score: float,
+    reason: str,
+    index: int,
+    total: int,
+    *,
+    allow_adult: bool,
+    language: str = ROMAJI,
+    spoiler_tags: bool = True,
 ) -> discord.Embed:
     """The embed for pick `index` (0-based) of `total`; `allow_adult` when the channel is
-    age-restricted (see allows_adult)."""
+    age-restricted (see allows_adult). The title is in `language`, with its English (or, when
+    the title is English, its romaji) title above it; `spoiler_tags` lets the tag list show
+    spoiler tags, hidden as ||spoilers||."""
     embed = discord.Embed(
-        title=display_title(media)[:256],
+        title=display_title(media, language)[:256],
         url=media.get("siteUrl") or None,
         description=reason[:4096] if reason else None,
         colour=_colour(media),
     )
-    english = (media.get("title") or {}).get("english")
-    if english and english != embed.title:
-        embed.set_author(name=english[:256])
+    other = (media.get("title") or {}).get("romaji" if language == ENGLISH else "english")
+    if other and other != embed.title:
+        embed.set_author(name=other[:256])
     cover = media.get("coverImage") or {}
     if image := cover.get("extraLarge") or cover.get("large") or cover.get("medium"):
         embed.set_thumbnail(url=image)
@@ -107,7 +117,7 @@ def pick_embed(
         embed.add_field(name="Year", value=str(year))
     if genres := _genres(media, allow_adult):
         embed.add_field(name="Genres", value=", ".join(genres)[:1024], inline=False)
-    if tags := _top_tags(media, allow_adult):
+    if tags := _top_tags(media, allow_adult, spoiler_tags):
         embed.add_field(name="Top tags", value=", ".join(tags)[:1024], inline=False)
     embed.set_footer(text=f"{index + 1} / {total}")
     return embed

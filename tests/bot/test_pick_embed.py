@@ -1,4 +1,5 @@
-"""The pick embed's public text: what it names depends on whether the channel is age-restricted."""
+"""The pick embed's public text: what it names depends on whether the channel is age-restricted,
+and its titles and spoiler tags on the requester's /settings."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from cogs.ui.pick_embed import pick_embed
 MEDIA = {
     "id": 7,
     "type": "ANIME",
-    "title": {"userPreferred": "Seven"},
+    "title": {"userPreferred": "Seven", "romaji": "Seven", "english": "The Seventh"},
     "genres": ["Romance", "Hentai"],
     "tags": [
         {"name": "Sex", "rank": 90, "isAdult": True, "isMediaSpoiler": False},
@@ -35,3 +36,18 @@ def test_age_restricted_channel_names_them_but_still_hides_spoilers():
     shown = fields(allow_adult=True)
     assert shown["Genres"] == "Romance, Hentai"
     assert shown["Top tags"] == "Sex, ||Twist Ending||, School"
+
+
+def test_spoiler_tags_can_be_left_out():
+    """With spoiler tags switched off in /settings, the tag list names no spoiler tag at all."""
+    embed = pick_embed(MEDIA, 8.0, "", 0, 1, allow_adult=False, spoiler_tags=False)
+    assert {f.name: f.value for f in embed.fields}["Top tags"] == "School"
+
+
+def test_titles_follow_the_language_with_the_other_title_above():
+    """The title is in the requester's language; above it stands the English title, or the
+    romaji one when the title is already English."""
+    romaji = pick_embed(MEDIA, 8.0, "", 0, 1, allow_adult=False)
+    english = pick_embed(MEDIA, 8.0, "", 0, 1, allow_adult=False, language="ENGLISH")
+    assert (romaji.title, romaji.author.name) == ("Seven", "The Seventh")
+    assert (english.title, english.author.name) == ("The Seventh", "Seven")

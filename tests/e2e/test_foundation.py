@@ -22,6 +22,7 @@ async def test_login_and_command_sync(bot, emulator):
         "link",
         "unlink",
         "forget",
+        "settings",
         "autotrain",
         "backup",
         "profile",

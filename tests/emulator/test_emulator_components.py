@@ -1,12 +1,15 @@
-"""Button clicks: Views editing their message, and DynamicItems surviving a bot restart."""
+"""Button clicks and select choices: Views editing their message, DynamicItems surviving a bot
+restart, and the component rules Discord enforces."""
 
 from __future__ import annotations
 
 import re
 
 import discord
+import pytest
+from discord.http import handle_message_parameters
 
-from tests.fakes.discord import buttons, render_message
+from tests.fakes.discord import GENERAL_CHANNEL_ID, buttons, render_message, selects
 
 
 class Counter(discord.ui.View):
@@ -97,3 +100,103 @@ async def test_dynamic_item_click_survives_restart(emulator, bot_factory, run_bo
     dump = render_message(message)
     assert "title: Frieren" in dump and "[More like this]<rec:154587>" in dump
     assert "colour: #3db4f2" in dump and "footer: Data from AniList" in dump
+
+
+class Flavour(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=30)
+
+    @discord.ui.select(
+        custom_id="flavour",
+        placeholder="Pick a flavour",
+        options=[
+            discord.SelectOption(label="Sweet", value="sweet"),
+            discord.SelectOption(label="Sour", value="sour", default=True),
+        ],
+    )
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+        await interaction.response.edit_message(content=f"chose {select.values}", view=self)
+
+
+async def test_string_select_sends_the_chosen_values(emulator, bot_factory, run_bot):
+    """A choice in a string select arrives as component_type 3 with its values; the type-7
+    answer edits the message. The driver refuses what the Discord client cannot pick (a value
+    not offered, too few or too many); forged=True sends it anyway, as a modified client can."""
+    bot = bot_factory()
+
+    @bot.tree.command(name="flavour", description="Pick a flavour")
+    async def flavour(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("pick one", view=Flavour())
+
+    async with run_bot(bot):
+        await bot.tree.sync()
+        message = await (await emulator.invoke("flavour")).wait_message()
+        shown = selects(message)[0]
+        assert [(o["value"], o["default"]) for o in shown["options"]] == [
+            ("sweet", False),
+            ("sour", True),
+        ]
+        assert "<select flavour: Pick a flavour [Sweet, *Sour*]>" in render_message(message)
+        click = await emulator.click(message, "flavour", values=["sweet"])
+        await click.wait_message(lambda m: m["content"] == "chose ['sweet']")
+        for values in (["bitter"], [], ["sweet", "sour"], ["sweet", "sweet"]):
+            with pytest.raises(ValueError):
+                await emulator.click(message, "flavour", values=values)
+        forged = await emulator.click(message, "flavour", values=["bitter"], forged=True)
+        await forged.wait_message(lambda m: m["content"] == "chose ['bitter']")
+
+    assert click.payload["data"] == {
+        "custom_id": "flavour",
+        "component_type": 3,
+        "values": ["sweet"],
+    }
+    assert [r.type for r in click.responses] == [7]
+
+
+def _select(custom_id: str = "s", options: int = 2, **extra: object) -> dict:
+    return {
+        "type": 3,
+        "custom_id": custom_id,
+        "options": [{"label": f"L{i}", "value": f"v{i}"} for i in range(options)],
+        **extra,
+    }
+
+
+def _row(*components: dict) -> dict:
+    return {"type": 1, "components": list(components)}
+
+
+BUTTON = {"type": 2, "style": 2, "label": "b", "custom_id": "b"}
+
+
+@pytest.mark.parametrize(
+    ("components", "problem"),
+    [
+        ([_row(_select(options=26))], "options"),
+        ([_row(_select(options=0))], "options"),
+        ([_row(_select(), BUTTON)], "alone in its action row"),
+        ([_row(_select()), _row(_select())], "cannot be duplicated"),
+        ([_row(_select(options=2, max_values=3))], "max_values"),
+        ([_row(_select(min_values=2, max_values=1))], "max_values"),
+        ([_row(_select(placeholder="p" * 151))], "placeholder"),
+        ([_row(_select(options=1) | {"options": [{"label": "x" * 101, "value": "v"}]})], "label"),
+        ([_row(_select() | {"options": [{"label": "a", "value": "v"}] * 2})], "unique"),
+        ([_row(_select(f"s{i}")) for i in range(6)], "components"),
+        ([_select()], "action rows"),
+    ],
+)
+async def test_components_discord_refuses_are_refused(
+    emulator, bot_factory, run_bot, components, problem
+):
+    """Select menus break Discord's rules in these ways (options, texts, bounds, rows, ids):
+    the message is refused with 50035 Invalid Form Body and the rule it broke."""
+    async with run_bot(bot_factory()) as bot:
+        params = handle_message_parameters(content="menu")
+        params.payload["components"] = components
+        with pytest.raises(discord.HTTPException) as refused:
+            await bot.http.send_message(GENERAL_CHANNEL_ID, params=params)
+        params.payload["components"] = [_row(_select(max_values=2, placeholder="p" * 150))]
+        await bot.http.send_message(GENERAL_CHANNEL_ID, params=params)  # within the rules
+    assert refused.value.code == 50035
+    assert problem in str(emulator.client_errors[-1]["errors"])
+    assert len(emulator.channel_messages("general")) == 1

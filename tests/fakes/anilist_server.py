@@ -120,6 +120,7 @@ class FakeUser:
     score_format: str
     private_profile: bool = False
     private_lists: bool = False
+    title_language: str = "ROMAJI"  # User.options.titleLanguage
     custom_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)  # type -> names
     entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # type -> entries
 
@@ -177,7 +178,7 @@ class FakeData:
         alice = add("Alice", "POINT_10_DECIMAL", {"ANIME": 40, "MANGA": 15})
         # Three entries only on a custom list (hidden from the status lists), two on both.
         _put_on_custom_list(alice, "ANIME", "Favourites", alice.entries["ANIME"][:5], hidden=3)
-        bob = add("Bob", "POINT_100", {"ANIME": 25})
+        bob = add("Bob", "POINT_100", {"ANIME": 25}, title_language="ENGLISH")
         _put_on_custom_list(bob, "ANIME", "Rewatch", bob.entries["ANIME"][:6], hidden=0)
         _put_on_custom_list(bob, "ANIME", "Top", bob.entries["ANIME"][3:9], hidden=2)
         add("HeavyWatcher", "POINT_5", {"ANIME": 1234})
@@ -514,6 +515,7 @@ def _user_dict(user: FakeUser) -> dict[str, Any]:
         "id": user.id,
         "name": user.name,
         "siteUrl": f"https://anilist.co/user/{user.name}",
+        "options": {"titleLanguage": user.title_language},
         "mediaListOptions": {"scoreFormat": user.score_format},
     }
 

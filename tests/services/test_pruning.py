@@ -151,8 +151,9 @@ async def test_every_earlier_schema_migrates_to_the_current_one_keeping_data(tmp
             assert await db.linked_username(1) == "Alice"
             stored = await MediaStore(db).load_user_list("alice", "ANIME")
             assert stored is not None and [e["mediaId"] for e in stored.entries] == [10]
-            # A list cached before retention existed counts as used when it was fetched.
-            assert await rows(db, "SELECT used_at FROM anilist_lists") == [(4.0,)]
+            if version < 3:
+                # A list cached before retention existed counts as used when it was fetched.
+                assert await rows(db, "SELECT used_at FROM anilist_lists") == [(4.0,)]
         if version >= 2:
             assert await db.recommendation_message(7) == (1, "ANIME", [])
         await db.save_recommendation_message(8, 1, "ANIME", [])  # the current code works on it

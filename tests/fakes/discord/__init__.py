@@ -7,7 +7,7 @@ validation.py Discord's checks, reading.py helpers to read messages back.
 """
 
 from tests.fakes.discord.emulator import DiscordEmulator
-from tests.fakes.discord.reading import buttons, point_discord_at, render_message
+from tests.fakes.discord.reading import buttons, point_discord_at, render_message, selects
 from tests.fakes.discord.world import (
     ADMIN_ROLE_ID,
     ALICE_ID,
@@ -44,4 +44,5 @@ __all__ = [
     "buttons",
     "point_discord_at",
     "render_message",
+    "selects",
 ]

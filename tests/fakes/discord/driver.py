@@ -26,6 +26,7 @@ from tests.fakes.discord.world import (
     OPTION_GROUP,
     OPTION_SUBCOMMAND,
     SELECT_TYPES,
+    STRING_SELECT,
     USER_APP_PERMISSIONS,
     USER_COMMAND,
     USER_INSTALL,
@@ -467,11 +468,15 @@ class TestDriver:
         *,
         user: FakeUser | str = "alice",
         values: Sequence[str] | None = None,
+        forged: bool = False,
     ) -> InteractionRecord:
         """Press a button (or choose ``values`` in a select) on a message the bot sent.
 
         The interaction carries the message as currently stored, components exactly as the
-        bot sent them: that is what DynamicItem and View.from_message parse."""
+        bot sent them: that is what DynamicItem and View.from_message parse. A string select
+        takes only what the Discord client lets a person pick (its options' values, between
+        min_values and max_values, each once); ``forged=True`` sends ``values`` as given, as a
+        modified client could."""
         message_id = int(message["id"]) if isinstance(message, dict) else int(message)
         stored = self._messages.get(message_id)
         if stored is None or stored.deleted:
@@ -486,6 +491,10 @@ class TestDriver:
         data: JSONDict = {"custom_id": custom_id, "component_type": component["type"]}
         if component["type"] in SELECT_TYPES:
             data["values"] = list(values or [])
+            if component["type"] == STRING_SELECT and not forged:
+                _check_choice(component, data["values"])
+        elif values is not None:
+            raise ValueError(f"component {custom_id!r} is a button: it takes no values")
         who = self._resolve_user(user)
         channel = self.channels[int(stored.payload["channel_id"])]
         if channel.type == 1:
@@ -543,3 +552,13 @@ class TestDriver:
     def _record_user(self, record: InteractionRecord) -> FakeUser:
         user = record.payload.get("member", record.payload)["user"]
         return self._user_by_id(int(user["id"]))
+
+
+def _check_choice(select: JSONDict, values: list[str]) -> None:
+    """Refuse a choice the Discord client cannot make in this string select."""
+    offered = [option["value"] for option in select.get("options", [])]
+    low, high = select.get("min_values", 1), select.get("max_values", 1)
+    if not low <= len(values) <= high:
+        raise ValueError(f"select {select['custom_id']!r} takes {low}-{high} values, not {values}")
+    if len(set(values)) != len(values) or not set(values) <= set(offered):
+        raise ValueError(f"{values} are not options of {select['custom_id']!r}: {offered}")

@@ -1,4 +1,4 @@
-"""Reading the bot's messages back: components, buttons, a text rendering."""
+"""Reading the bot's messages back: components, buttons, selects, a text rendering."""
 
 from __future__ import annotations
 
@@ -43,6 +43,41 @@ def buttons(message: JSONDict) -> list[JSONDict]:
     ]
 
 
+def selects(message: JSONDict) -> list[JSONDict]:
+    """The message's select menus in display order: custom_id, type, placeholder, bounds,
+    disabled, and (string selects) options with their label, value and whether shown chosen."""
+    return [
+        {
+            "custom_id": c.get("custom_id"),
+            "type": c["type"],
+            "placeholder": c.get("placeholder"),
+            "min_values": c.get("min_values", 1),
+            "max_values": c.get("max_values", 1),
+            "disabled": bool(c.get("disabled")),
+            "options": [
+                {
+                    "label": o.get("label"),
+                    "value": o.get("value"),
+                    "description": o.get("description"),
+                    "default": bool(o.get("default")),
+                }
+                for o in c.get("options", [])
+            ],
+        }
+        for c in iter_components(message)
+        if c["type"] in SELECT_TYPES
+    ]
+
+
+def _render_select(select: JSONDict) -> str:
+    options = ", ".join(
+        f"*{o.get('label')}*" if o.get("default") else str(o.get("label"))
+        for o in select.get("options", [])
+    )
+    shown = f" [{options}]" if options else ""
+    return f"<select {select.get('custom_id')}: {select.get('placeholder') or ''}{shown}>"
+
+
 def _render_button(button: JSONDict) -> str:
     label = button.get("label") or (button.get("emoji") or {}).get("name") or "?"
     target = button.get("url") or button.get("custom_id")
@@ -83,12 +118,7 @@ def render_message(message: JSONDict) -> str:
             for c in iter_components({"components": [component]})
             if c["type"] in {2, *SELECT_TYPES}
         ]
-        parts = [
-            _render_button(c)
-            if c["type"] == 2
-            else f"<select {c.get('custom_id')}: {c.get('placeholder') or ''}>"
-            for c in row
-        ]
+        parts = [_render_button(c) if c["type"] == 2 else _render_select(c) for c in row]
         if parts:
             lines.append("row: " + " ".join(parts))
     for attachment in message.get("attachments", []):

@@ -7,15 +7,23 @@ from tests.fakes.discord.reading import (
 )
 from tests.fakes.discord.world import (
     EMBED_LIMITS,
+    FLAG_COMPONENTS_V2,
+    MAX_ACTION_ROWS,
     MAX_BUTTON_LABEL,
     MAX_CONTENT,
     MAX_CUSTOM_ID,
     MAX_EMBED_TOTAL,
     MAX_EMBEDS,
     MAX_FIELDS,
+    MAX_OPTION_TEXT,
+    MAX_ROW_BUTTONS,
+    MAX_SELECT_OPTIONS,
+    MAX_SELECT_PLACEHOLDER,
     MESSAGE_COMMAND,
     OPTION_GROUP,
     OPTION_SUBCOMMAND,
+    SELECT_TYPES,
+    STRING_SELECT,
     USER_COMMAND,
     DiscordError,
     JSONDict,
@@ -116,13 +124,78 @@ def _check_message(message: JSONDict) -> None:
             problems[f"embeds.{i}.author.name"] = "Must be 256 or fewer in length."
     if total > MAX_EMBED_TOTAL:
         problems["embeds"] = f"Embed size exceeds maximum size of {MAX_EMBED_TOTAL}"
-    for component in iter_components(message):
-        custom_id = component.get("custom_id")
-        if custom_id is not None and not (1 <= len(custom_id) <= MAX_CUSTOM_ID):
-            problems["components"] = (
-                f"custom_id must be 1-{MAX_CUSTOM_ID} characters: {custom_id!r}"
-            )
-        if component["type"] == 2 and len(component.get("label") or "") > MAX_BUTTON_LABEL:
-            problems["components"] = f"button label over {MAX_BUTTON_LABEL} characters"
+    problems.update(_component_problems(message))
     if problems:
         raise _invalid_form(problems)
+
+
+def _component_problems(message: JSONDict) -> dict[str, str]:
+    """Discord's checks of a message's components: custom_ids, buttons, string selects, and
+    (outside components v2) action rows of up to five buttons or exactly one select."""
+    problems: dict[str, str] = {}
+    if not message["flags"] & FLAG_COMPONENTS_V2:
+        rows = message["components"]
+        if len(rows) > MAX_ACTION_ROWS:
+            problems["components"] = f"Must be {MAX_ACTION_ROWS} or fewer in length."
+        for i, row in enumerate(rows):
+            problems.update(_row_problems(row, f"components.{i}"))
+    seen: set[str] = set()
+    for component in iter_components(message):
+        custom_id = component.get("custom_id")
+        if custom_id is not None:
+            if not (1 <= len(custom_id) <= MAX_CUSTOM_ID):
+                problems["components"] = (
+                    f"custom_id must be 1-{MAX_CUSTOM_ID} characters: {custom_id!r}"
+                )
+            if custom_id in seen:
+                problems["components"] = "Component custom id cannot be duplicated"
+            seen.add(custom_id)
+        if component["type"] == 2 and len(component.get("label") or "") > MAX_BUTTON_LABEL:
+            problems["components"] = f"button label over {MAX_BUTTON_LABEL} characters"
+        if component["type"] == STRING_SELECT:
+            problems.update(_string_select_problems(component))
+    return problems
+
+
+def _row_problems(row: JSONDict, where: str) -> dict[str, str]:
+    if row.get("type") != 1:
+        return {where: "a message's top-level components must be action rows"}
+    children = row.get("components") or []
+    selects = [c for c in children if c.get("type") in SELECT_TYPES]
+    if not children:
+        return {f"{where}.components": "Must be 1 or more in length."}
+    if selects and len(children) > 1:
+        return {f"{where}.components": "a select menu must be alone in its action row"}
+    if len(children) > MAX_ROW_BUTTONS:
+        return {f"{where}.components": f"Must be {MAX_ROW_BUTTONS} or fewer in length."}
+    return {}
+
+
+def _string_select_problems(select: JSONDict) -> dict[str, str]:
+    """A string select's options (1-25, texts up to 100, unique values) and its value bounds."""
+    where = f"select {select.get('custom_id')!r}"
+    problems: dict[str, str] = {}
+    if not select.get("custom_id"):
+        problems[f"{where}.custom_id"] = "This field is required"
+    options = select.get("options") or []
+    if not 1 <= len(options) <= MAX_SELECT_OPTIONS:
+        problems[f"{where}.options"] = f"must hold 1-{MAX_SELECT_OPTIONS} options"
+    if len(select.get("placeholder") or "") > MAX_SELECT_PLACEHOLDER:
+        problems[f"{where}.placeholder"] = f"Must be {MAX_SELECT_PLACEHOLDER} or fewer in length."
+    values = []
+    for j, option in enumerate(options):
+        for key, required in (("label", True), ("value", True), ("description", False)):
+            text = option.get(key) or ""
+            if (required and not text) or len(text) > MAX_OPTION_TEXT:
+                problems[f"{where}.options.{j}.{key}"] = f"must be 1-{MAX_OPTION_TEXT} characters"
+        values.append(option.get("value"))
+    if len(set(values)) != len(values):
+        problems[f"{where}.options"] = "option values must be unique"
+    low, high = select.get("min_values", 1), select.get("max_values", 1)
+    if not 0 <= low <= MAX_SELECT_OPTIONS:
+        problems[f"{where}.min_values"] = f"must be 0-{MAX_SELECT_OPTIONS}"
+    if not 1 <= high <= MAX_SELECT_OPTIONS or high < low:
+        problems[f"{where}.max_values"] = f"must be 1-{MAX_SELECT_OPTIONS} and at least min_values"
+    elif high > len(options):
+        problems[f"{where}.max_values"] = f"Must be less than or equal to {len(options)}."
+    return problems
