@@ -38,7 +38,7 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--window-size=1280,820",
+    "--window-size=1280,1000",
 )
 
 
