@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")
 EVENT_KEEPALIVE_S = 15.0
 AUTOCOMPLETE_TIMEOUT_S = 3.0
+EXPECTED = {4: "a whole number", 5: "true or false", 10: "a number"}
 MESSAGE_EVENTS = {"message_create", "message_update", "message_delete"}
 
 
@@ -260,7 +261,7 @@ def _typed_options(command: dict[str, Any], given: dict[str, str]) -> dict[str, 
             else:
                 typed[name] = text.lstrip("@") if kind in (6, 9) else text
         except (KeyError, ValueError):
-            raise ValueError(f"{name} doesn't take {text!r}.") from None
+            raise ValueError(f"{name} takes {EXPECTED[kind]}, not {text!r}.") from None
     return typed
 
 
