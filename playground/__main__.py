@@ -22,10 +22,10 @@ import discord
 
 from bot.config import ConfigError, load_settings
 from bot.core import Anime8Bot, serve
+from emulator.anilist import FakeAniList
+from emulator.discord import DiscordEmulator
 from playground.demo_data import demo_data
 from playground.web import PlaygroundWeb
-from tests.fakes.anilist_server import FakeAniList
-from tests.fakes.discord import DiscordEmulator
 
 log = logging.getLogger("playground")
 DEFAULT_PORT = 8080

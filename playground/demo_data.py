@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tests.fakes.anilist_server import TAG_CATEGORIES, TAG_IDS, FakeData
-from tests.fakes.anilist_server import FakeUser as AniListUser
+from emulator.anilist import TAG_CATEGORIES, TAG_IDS, FakeData
+from emulator.anilist import FakeUser as AniListUser
 
 # (title, english title or None, format, year, episodes or chapters, genres, tags, mean score)
 ANIME: tuple[tuple[str, str | None, str, int, int, str, str, int], ...] = (

@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.anilist_server import FakeData
-from tests.fakes.discord import DiscordEmulator
+from emulator.anilist import FakeData
+from emulator.discord import DiscordEmulator
 
 log = logging.getLogger(__name__)
 

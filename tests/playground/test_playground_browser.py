@@ -13,7 +13,7 @@ import sqlite3
 
 import pytest
 
-from tests.fakes.discord import ALICE_ID, BOB_ID
+from emulator.discord import ALICE_ID, BOB_ID
 from tests.support.browser import ROOT, browser_missing
 
 pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
