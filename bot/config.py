@@ -77,7 +77,8 @@ def load_settings(
     if not token:
         raise ConfigError(
             "DISCORD_TOKEN is not set: put your bot token in the environment or in .env "
-            "(copy .env.example to .env and fill it in)."
+            "(copy .env.example to .env and fill it in), or run `make playground` to try the "
+            "bot in your browser without one."
         )
     log_level = env.get("LOG_LEVEL", "INFO").upper() or "INFO"
     if log_level not in LOG_LEVELS:

@@ -1,5 +1,6 @@
 """The layout's own rules: no import cycles among the source packages, and no source file a
-newcomer cannot hold in their head (tests/fakes excepted, being stand-ins for whole services)."""
+newcomer cannot hold in their head (emulator/ and tests/fakes excepted, being stand-ins for whole
+services); and the bot never imports the playground, the emulators or the tests."""
 
 from __future__ import annotations
 
@@ -58,8 +59,21 @@ def test_no_module_imports_in_a_cycle():
     assert cycles == []
 
 
+def test_the_bot_never_imports_the_playground_or_the_tests():
+    """The playground starts the bot; the bot must run without it and without the fakes."""
+    offenders = {}
+    for path in source_files(*PACKAGES):
+        tree = ast.parse(path.read_text())
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        bad = {n for n in names if n.split(".")[0] in ("playground", "emulator", "tests")}
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}
+
+
 def test_no_source_file_is_too_long_to_read():
-    files = source_files(*PACKAGES, "benchmarks") + [ROOT / "main.py"]
+    files = source_files(*PACKAGES, "benchmarks", "playground") + [ROOT / "main.py"]
     files += [p for p in source_files("tests") if "fakes" not in p.parts]
     too_long = {
         str(p.relative_to(ROOT)): n

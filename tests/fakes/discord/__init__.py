@@ -1,48 +1,19 @@
-"""A local Discord emulator for end-to-end tests of the real discord.py client.
+"""The Discord emulator moved to emulator/discord/; this name stays so existing imports work.
 
-emulator.py holds DiscordEmulator and its state; its behaviour is split by area: rest.py
-(REST routes), messages.py (the message store and Discord's limits), gateway.py (the
-websocket), driver.py (what tests do as users). world.py has the fixed ids and records,
-validation.py Discord's checks, reading.py helpers to read messages back.
+`tests.fakes.discord.<module>` names the very module `emulator.discord.<module>` (one module
+object, so isinstance checks and shared state agree whichever name a test used).
 """
 
-from tests.fakes.discord.emulator import DiscordEmulator
-from tests.fakes.discord.reading import buttons, point_discord_at, render_message, selects
-from tests.fakes.discord.world import (
-    ADMIN_ROLE_ID,
-    ALICE_ID,
-    BOB_ID,
-    BOT_ROLE_ID,
-    BOT_USER_ID,
-    ELSEWHERE_CHANNEL_ID,
-    FLAG_EPHEMERAL,
-    GENERAL_CHANNEL_ID,
-    GROUP_DM_CHANNEL_ID,
-    GUILD_ID,
-    NSFW_CHANNEL_ID,
-    OTHER_GUILD_ID,
-    OWNER_ID,
-    SEND_POLLS,
-)
+import importlib
+import pkgutil
+import sys
 
-__all__ = [
-    "ADMIN_ROLE_ID",
-    "ALICE_ID",
-    "BOB_ID",
-    "BOT_ROLE_ID",
-    "BOT_USER_ID",
-    "DiscordEmulator",
-    "ELSEWHERE_CHANNEL_ID",
-    "FLAG_EPHEMERAL",
-    "GENERAL_CHANNEL_ID",
-    "GROUP_DM_CHANNEL_ID",
-    "GUILD_ID",
-    "NSFW_CHANNEL_ID",
-    "OTHER_GUILD_ID",
-    "OWNER_ID",
-    "SEND_POLLS",
-    "buttons",
-    "point_discord_at",
-    "render_message",
-    "selects",
-]
+import emulator.discord
+from emulator.discord import *  # noqa: F403
+
+__all__ = emulator.discord.__all__
+
+for _module in pkgutil.iter_modules(emulator.discord.__path__):
+    sys.modules[f"{__name__}.{_module.name}"] = importlib.import_module(
+        f"emulator.discord.{_module.name}"
+    )

@@ -8,10 +8,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tests.fakes.discord.reading import (
+from emulator.discord.reading import (
     iter_components,
 )
-from tests.fakes.discord.world import (
+from emulator.discord.world import (
     ALL_PERMISSIONS,
     APPLICATION_COMMAND,
     AUTOCOMPLETE,

@@ -7,10 +7,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.fakes.discord.validation import (
+from emulator.discord.validation import (
     _check_message,
 )
-from tests.fakes.discord.world import (
+from emulator.discord.world import (
     _SETTABLE_FLAGS,
     APPLICATION_COMMAND,
     FLAG_COMPONENTS_V2,

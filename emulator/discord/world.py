@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from tests.fakes.discord.emulator import DiscordEmulator
+    from emulator.discord.emulator import DiscordEmulator
 
 log = logging.getLogger(__name__)
 

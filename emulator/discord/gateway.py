@@ -9,7 +9,7 @@ import traceback
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.discord.world import (
+from emulator.discord.world import (
     JSONDict,
     _Connection,
     _Session,

@@ -23,11 +23,11 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.discord.driver import TestDriver
-from tests.fakes.discord.gateway import Gateway
-from tests.fakes.discord.messages import MessageStore
-from tests.fakes.discord.rest import RestRoutes
-from tests.fakes.discord.world import (
+from emulator.discord.driver import TestDriver
+from emulator.discord.gateway import Gateway
+from emulator.discord.messages import MessageStore
+from emulator.discord.rest import RestRoutes
+from emulator.discord.world import (
     ADMIN_ROLE_ID,
     ADMINISTRATOR,
     ALICE_ID,

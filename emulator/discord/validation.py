@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tests.fakes.discord.reading import (
+from emulator.discord.reading import (
     iter_components,
 )
-from tests.fakes.discord.world import (
+from emulator.discord.world import (
     EMBED_LIMITS,
     FLAG_COMPONENTS_V2,
     MAX_ACTION_ROWS,

@@ -12,10 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.discord.validation import (
+from emulator.discord.validation import (
     _validate_commands,
 )
-from tests.fakes.discord.world import (
+from emulator.discord.world import (
     API_PREFIX,
     APPLICATION_COMMAND,
     AUTOCOMPLETE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from tests.fakes.discord.world import (
+from emulator.discord.world import (
     FLAG_EPHEMERAL,
     FLAG_LOADING,
     SELECT_TYPES,
