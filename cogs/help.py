@@ -45,6 +45,19 @@ class Help(commands.Cog):
                 value=f"{command.description}\n{options}".strip(),
                 inline=False,
             )
+        menus = [
+            c.name
+            for c in self.bot.tree.get_commands(type=discord.AppCommandType.user)
+            if isinstance(c, app_commands.ContextMenu)
+        ]
+        if menus:
+            embed.add_field(
+                name="On a member",
+                value="Right-click (or long-press) someone, then **Apps**: "
+                + ", ".join(f"**{name}**" for name in sorted(menus))
+                + ".",
+                inline=False,
+            )
         days = f"{self.bot.settings.list_retention_days:g}"
         embed.add_field(name="What Anime8 stores", value=STORED.format(days=days), inline=False)
         if self.bot.application_id is not None:

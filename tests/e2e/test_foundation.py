@@ -96,6 +96,8 @@ async def test_help_answers_ephemerally_and_mentions_anilist(bot, emulator):
     embed = message["embeds"][0]
     assert "unofficial" in embed["description"] and "AniList" in embed["description"]
     assert "/help" in [field["name"] for field in embed["fields"]]
+    menus = next(f["value"] for f in embed["fields"] if f["name"] == "On a member")
+    assert "**Recommend for them**" in menus and "**Taste match**" in menus
     stored = next(f["value"] for f in embed["fields"] if f["name"] == "What Anime8 stores")
     assert "90 days" in stored and "/forget" in stored
 
