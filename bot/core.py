@@ -31,6 +31,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.help",
     "cogs.recommend",
     "cogs.watchparty",
+    "cogs.similar",
     "cogs.ratings",
     "cogs.accounts",
     "cogs.admin",

@@ -25,6 +25,7 @@ from bot.errors import UserFacingError
 from cogs.ui.base import Anime8Button
 from cogs.ui.group_page import decorate_group_page
 from cogs.ui.pick_embed import allows_adult, display_title, pick_embed
+from cogs.ui.similar_page import decorate_similar_page
 
 if TYPE_CHECKING:
     from bot.core import Anime8Bot
@@ -187,4 +188,6 @@ def render_page(
         view.add_item(PageButton(requester_id, (index + 1) % len(picks), forward=True))
     if "members" in pick:  # a /watchparty pick
         decorate_group_page(embed, view, requester_id, pick, len(picks))
+    if "similar_to" in pick:  # a /similar pick
+        decorate_similar_page(embed, pick)
     return embed, view

@@ -15,7 +15,16 @@ async def test_login_and_command_sync(bot, emulator):
     """The bot logs in, syncs its commands globally once, and stores the schema hash."""
     assert emulator.identify_count == 1
     names = {c["name"] for c in emulator.global_commands}
-    assert names == {"help", "recommend", "watchparty", "link", "unlink", "forget", "autotrain"}
+    assert names == {
+        "help",
+        "recommend",
+        "watchparty",
+        "similar",
+        "link",
+        "unlink",
+        "forget",
+        "autotrain",
+    }
     assert bot.failed_extensions == {}
     assert emulator.sync_calls == {"global": 1}
     assert bot.synced_commands is True
