@@ -6,7 +6,7 @@ import logging
 
 from tests.e2e.test_recommend import all_pages, media_id_of
 from tests.e2e.test_watchparty import field, link
-from tests.fakes.anilist_server import FakeData
+from tests.fakes.anilist_server import FakeData, Fault
 from tests.fakes.discord import FLAG_EPHEMERAL, buttons
 from tests.fakes.discord import render_message as render
 
@@ -147,3 +147,35 @@ async def test_refusals_are_ephemeral_sentences(ready_bot, emulator, anilist_dat
     assert "for adults" in await refusal(emulator, {"title": f"id:{adult}"}, channel="dm")
     message = await similar(emulator, {"title": f"id:{adult}", "count": 2}, channel="nsfw")
     assert message["embeds"][0]["description"].startswith(f"Like Anime Title {adult}")
+
+
+async def test_a_linked_list_that_cannot_be_read_still_gives_picks_and_a_private_note(
+    ready_bot, emulator, anilist
+):
+    """AniList switched off while the linked list is fetched: the picks come, and only the
+    caller is told their list could not be left out."""
+    await link(emulator, "alice", "Alice")
+    anilist.script(Fault.disabled())
+    record = await emulator.invoke("similar", {"title": "id:12", "count": 3})
+    note = await record.wait_message(lambda m: "couldn't read your linked" in m["content"])
+    assert note["flags"] & FLAG_EPHEMERAL
+    public = await record.wait_message(lambda m: bool(m["embeds"]))
+    assert not public["flags"] & FLAG_EPHEMERAL
+    assert field(public, "Predicted for you") is None
+
+
+async def test_before_any_catalogue_it_says_so_and_suggests_nothing(bot, emulator):
+    """A first start without a catalogue: an ephemeral sentence, no suggestions."""
+    await bot.recommendations.models.wait_idle()
+    assert await suggestions(emulator, {"title": "anime"}) == []
+    assert "titles to recommend from yet" in await refusal(emulator, {"title": "anime"})
+
+
+async def test_suggestions_and_picks_work_after_a_restart(ready_bot, harness, emulator):
+    """The fitted state a restart serves carries the titles' names: suggestions at once."""
+    await harness.restart()
+    await harness.bot.recommendations.models.wait_idle()
+    choices = await suggestions(emulator, {"title": "anime title 12", "type": "ANIME"})
+    assert choices[0]["value"] == "id:12"
+    message = await similar(emulator, {"title": choices[0]["value"], "count": 2})
+    assert message["embeds"][0]["footer"]["text"] == "1 / 2"
