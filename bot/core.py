@@ -38,6 +38,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.help",
     "cogs.recommend",
     "cogs.watchparty",
+    "cogs.similar",
     "cogs.ratings",
     "cogs.accounts",
     "cogs.settings",

@@ -243,6 +243,9 @@ def _make_media(rng: random.Random, media_id: int, media_type: str, number: int)
             "native": f"タイトル{number}",
             "userPreferred": title,
         },
+        # Every third title has an accented synonym, for title search (no rng draw: the rest
+        # of the data stays as it was).
+        "synonyms": [f"Série Numéro {number}"] if number % 3 == 0 else [],
         "description": f"The story of {title}.<br><i>Fake</i> data.",
         "startDate": {"year": year, "month": rng.randint(1, 12), "day": rng.randint(1, 28)},
         "season": rng.choice(("WINTER", "SPRING", "SUMMER", "FALL")) if is_anime else None,

@@ -18,7 +18,8 @@ How it is shaped, and why:
   cold blend weighted down as lists grow; ``benchmarks.bench_growth`` measures it by size.
   ``train()`` installs a new net only when the policy with it serves held-out users better.
 - Reasons are public text and live apart, in ``model.explain``; group picks in ``model.group``;
-  the tools run on a benchmark directory in ``model.offline``.
+  titles like a given one in ``model.similar``, finding a title by name in
+  ``model.title_search``; the tools run on a benchmark directory in ``model.offline``.
 
 ``recommend`` only reads, so it may run while another thread trains a new Recommender; swap the
 object when training ends. The package never sets torch's thread count.
@@ -33,6 +34,7 @@ from .preferences import (
 )
 from .profile import merge_feedback
 from .recommender import FitStats, Pick, Recommender, RecommenderConfig, TrainStats
+from .similar import SimilarPick, SimilarResult
 from .training import TrainingConfig
 
 __all__ = [
@@ -43,6 +45,8 @@ __all__ = [
     "PreferencesError",
     "Recommender",
     "RecommenderConfig",
+    "SimilarPick",
+    "SimilarResult",
     "TrainStats",
     "TrainingConfig",
     "load_latest",

@@ -66,6 +66,9 @@ FRANCHISE_RELATIONS = frozenset(
 )
 ADULT_GENRE = "Hentai"  # AniList's isAdult marks exactly the titles of this genre
 READ_FORMATS = frozenset({"MANGA", "NOVEL", "ONE_SHOT"})
+# Title search reads a title's names and at most this many of its synonyms (a few titles carry
+# dozens, mostly transliterations nobody types).
+MAX_SYNONYMS = 8
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -76,6 +79,15 @@ def media_title(media: Mapping[str, Any]) -> str:
         if title.get(key):
             return str(title[key])
     return f"#{media.get('id')}"
+
+
+def media_names(media: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every name a person may look a title up by: romaji, English, native, AniList's
+    preferred title and its first synonyms, without repeats or blanks."""
+    title = media.get("title") or {}
+    names = [title.get(key) for key in ("romaji", "english", "native", "userPreferred")]
+    names += list(media.get("synonyms") or ())[:MAX_SYNONYMS]
+    return tuple(dict.fromkeys(str(n).strip() for n in names if n and str(n).strip()))
 
 
 def _title_tokens(media: Mapping[str, Any]) -> set[str]:
@@ -107,6 +119,7 @@ class Catalogue:
     ids: tuple[int, ...]
     index: dict[int, int]
     titles: tuple[str, ...]
+    names: tuple[tuple[str, ...], ...]  # per row, what title search matches (media_names)
     genres: torch.Tensor  # (n, len(GENRES)) binary
     tags: torch.Tensor  # (n, len(tag_names)) rank / 100
     tag_names: tuple[str, ...]
@@ -181,6 +194,7 @@ def build_catalogue(media: Sequence[Mapping[str, Any]]) -> Catalogue:
         ids=ids,
         index=index,
         titles=tuple(media_title(item) for item in items),
+        names=tuple(media_names(item) for item in items),
         genres=genres,
         tags=tags,
         tag_names=tuple(tag_col),

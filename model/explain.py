@@ -15,6 +15,7 @@ from .features import UserContext
 from .preferences import Preferences
 from .profile import Profile
 from .rerank import TAG_PRESENT
+from .similar import Signals
 
 # Reasons quote a score only from here up.
 SCORE_WORTH_NAMING = 7.0
@@ -131,3 +132,46 @@ def _liked_label(catalogue: Catalogue, ctx: UserContext, row: int, allow_adult: 
     ]
     best = max(options, default=None)
     return best[1] if best and best[0] > 0 else None
+
+
+# A co-watch share is quoted only from this many lists holding the seed: "1 of 2 lists" would
+# say more about two people than about the title.
+LISTS_WORTH_QUOTING = 10
+
+
+def similar_reason(catalogue: Catalogue, evidence: Signals, row: int, allow_adult: bool) -> str:
+    """Why ``row`` is like the seed of ``evidence``, as one public sentence: "Like X: 40% of
+    the lists I've seen with it have this too, AniList users recommend it to its fans, and
+    they share Sci-Fi and Thriller."
+
+    The seed is named (the caller chose it, and an adult seed is only ever served where
+    ``allow_adult``); shared genres and tags follow the rules of :func:`reason`.
+    """
+    seed = evidence.row
+    parts = []
+    share = float(evidence.cowatch[row])
+    if evidence.lists >= LISTS_WORTH_QUOTING and share >= 0.01:
+        parts.append(f"{share:.0%} of the lists I've seen with it have this too")
+    if float(evidence.community[row]) > 0:
+        parts.append("AniList users recommend it to its fans")
+    shared = [
+        label
+        for label in _ordered_labels(catalogue, row, allow_adult)
+        if label in _labels(catalogue, seed, allow_adult)
+    ]
+    if shared:
+        parts.append(f"they share {' and '.join(shared[:2])}")
+    title = catalogue.titles[seed]
+    if not parts:
+        return f"Like {title}."
+    if len(parts) > 1:
+        parts[-1] = "and " + parts[-1]
+    return f"Like {title}: {', '.join(parts)}."
+
+
+def _ordered_labels(catalogue: Catalogue, row: int, allow_adult: bool) -> list[str]:
+    """The nameable genres of a title, then its nameable tags, strongest first."""
+    genres = [GENRES[c] for c in _nameable_genres(catalogue, row, allow_adult)]
+    tags = _nameable_tags(catalogue, row, allow_adult).nonzero().flatten().tolist()
+    tags.sort(key=lambda c: -float(catalogue.tags[row, c]))
+    return genres + [catalogue.tag_names[c] for c in tags]

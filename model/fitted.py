@@ -23,7 +23,8 @@ from .catalogue import Catalogue
 from .collab import Collab
 from .recommender import Recommender, RecommenderConfig
 
-FORMAT_VERSION = 1
+# 2: the catalogue holds each title's searchable names.
+FORMAT_VERSION = 2
 T = TypeVar("T")
 
 

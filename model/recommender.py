@@ -15,7 +15,7 @@ import torch
 
 from .catalogue import ADULT_GENRE, Catalogue, build_catalogue
 from .collab import Collab, fit_collab
-from .explain import reason
+from .explain import reason, similar_reason
 from .features import COLUMN, FEATURE_NAMES, features, user_context
 from .net import RecommenderNet
 from .policy import ranking_scores, standardise
@@ -27,6 +27,8 @@ from .preferences import (
 )
 from .profile import Entry, Feedback, Profile, build_profile, merge_feedback
 from .rerank import allowed, diversify, preference_match
+from .similar import Similarity, SimilarPick, SimilarResult
+from .title_search import TitleIndex, TitleMatch
 from .training import (
     EpochCallback,
     TrainingConfig,
@@ -106,6 +108,8 @@ class Recommender:
         self._fitted = False
         self._fit_lock = threading.Lock()
         self._net: RecommenderNet | None = None
+        self._lookup_lock = threading.Lock()
+        self._lookup: tuple[TitleIndex, Similarity] | None = None
 
     @classmethod
     def from_fitted(
@@ -308,6 +312,63 @@ class Recommender:
         relevance = ranking_scores(matrix, collab, net)
         rating = self._rating(net, matrix, profile, list(range(len(catalogue))))
         return profile, relevance, torch.tensor(rating, dtype=torch.float32)
+
+    def prepare_lookups(self) -> tuple[TitleIndex, Similarity]:
+        """Build, once, what title search and :meth:`similar` read (normalised names, content
+        vectors); about a second for 5,000 titles, so the bot calls it when it loads a model,
+        off the event loop. Later calls return the same objects."""
+        self.fit()
+        with self._lookup_lock:
+            if self._lookup is None:
+                self._lookup = (
+                    TitleIndex.build(self.catalogue),
+                    Similarity(self.catalogue, self._collab),
+                )
+            return self._lookup
+
+    def find_titles(
+        self, text: str, *, limit: int = 25, allow_adult: bool = False
+    ) -> list[TitleMatch]:
+        """Catalogue titles matching what someone typed (any name, case, accents, a small
+        typo, the start of it), best first; see :meth:`model.title_search.TitleIndex.search`."""
+        index, _ = self.prepare_lookups()
+        return index.search(text, limit=limit, allow_adult=allow_adult)
+
+    def similar(
+        self,
+        media_id: int,
+        entries: Iterable[Entry] = (),
+        *,
+        k: int = 10,
+        allow_adult: bool = False,
+    ) -> SimilarResult:
+        """Up to ``k`` titles most like ``media_id`` (model.similar), for the owner of the list
+        ``entries`` (may be empty).
+
+        Never the title itself, one of its franchise, a title on the list, an adult title
+        unless ``allow_adult``, a sequel whose prequel the list lacks, or two titles of one
+        franchise. With entries, each pick carries the predicted rating. Raises KeyError when
+        the catalogue lacks ``media_id``; the caller refuses an adult ``media_id`` itself.
+        """
+        catalogue, entries = self.catalogue, list(entries)
+        profile = build_profile(entries, catalogue)
+        found = self.prepare_lookups()[1].similar(
+            catalogue.index[media_id], profile, k=k, allow_adult=allow_adult
+        )
+        ratings: list[float | None] = [None] * len(found.picks)
+        if entries and found.picks:
+            matrix = features(catalogue, self._collab, user_context(catalogue, profile))
+            ratings = [round(r, 1) for r in self._rating(self._net, matrix, profile, found.picks)]
+        picks = [
+            SimilarPick(
+                catalogue.ids[row],
+                round(score, 4),
+                rating,
+                similar_reason(catalogue, found.evidence, row, allow_adult),
+            )
+            for row, score, rating in zip(found.picks, found.scores, ratings, strict=True)
+        ]
+        return SimilarResult(media_id, picks, [catalogue.ids[r] for r in found.franchise])
 
     def _asks_for_adult(self, prefs: Preferences) -> bool:
         catalogue = self.catalogue

@@ -42,8 +42,11 @@ log = logging.getLogger(__name__)
 
 RECOMMENDATIONS_PER_TITLE = 10
 
+# Only the catalogue asks for what /similar needs beyond ranking a list: synonyms, which title
+# search matches, and the community recommendations (list queries ask for neither).
 CATALOGUE_MEDIA_FIELDS = (
     *MEDIA_FIELDS,
+    Field("synonyms"),
     Field(
         f"recommendations(sort: [RATING_DESC], perPage: {RECOMMENDATIONS_PER_TITLE})",
         fields(Field("nodes", fields("rating", Field("mediaRecommendation", fields("id"))))),

@@ -202,6 +202,8 @@ class ModelServing:
 
         def load() -> tuple[Recommender, int]:
             model = load_fitted(fitted_path(models_dir, media_type))
+            # Title search and /similar's vectors, built here rather than on the first keystroke.
+            model.prepare_lookups()
             return model, load_latest(models_dir, media_type, model) or 0
 
         return await asyncio.get_running_loop().run_in_executor(self._loader, load)

@@ -26,6 +26,7 @@ from bot.storage import DEFAULT_SETTINGS, MemberSettings
 from cogs.ui.base import Anime8Button
 from cogs.ui.group_page import decorate_group_page
 from cogs.ui.pick_embed import allows_adult, display_title, pick_embed
+from cogs.ui.similar_page import decorate_similar_page
 
 if TYPE_CHECKING:
     from bot.core import Anime8Bot
@@ -206,4 +207,6 @@ def render_page(
         embed.set_field_at(0, name=f"Predicted for {for_whom}"[:256], value=predicted.value)
     if "members" in pick:  # a /watchparty pick
         decorate_group_page(embed, view, requester_id, pick, len(picks))
+    if "similar_to" in pick:  # a /similar pick
+        decorate_similar_page(embed, pick)
     return embed, view

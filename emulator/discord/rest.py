@@ -267,8 +267,17 @@ class RestRoutes:
         elif ctype == 8:
             if record.type != AUTOCOMPLETE:
                 raise _invalid_form({"type": "autocomplete result for a non-autocomplete"})
-            if len(data.get("choices", [])) > 25:
+            choices = data.get("choices", [])
+            if len(choices) > 25:
                 raise _invalid_form({"data.choices": "Must be 25 or fewer in length."})
+            for i, choice in enumerate(choices):
+                if not 1 <= len(choice.get("name") or "") <= 100:
+                    raise _invalid_form({f"data.choices.{i}.name": "must be 1-100 characters"})
+                value = choice.get("value")
+                if isinstance(value, str) and len(value) > 100:
+                    raise _invalid_form(
+                        {f"data.choices.{i}.value": "Must be 100 or fewer in length."}
+                    )
         elif ctype == 9:
             if record.type not in (APPLICATION_COMMAND, MESSAGE_COMPONENT):
                 raise _invalid_form({"type": "modal not allowed here"})

@@ -19,6 +19,7 @@ async def test_login_and_command_sync(bot, emulator):
         "help",
         "recommend",
         "watchparty",
+        "similar",
         "link",
         "unlink",
         "forget",

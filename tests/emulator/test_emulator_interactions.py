@@ -97,3 +97,42 @@ async def test_discord_limits_reject_oversized_messages(emulator, bot_factory, r
     assert codes == [50035, 50035]
     assert "embeds.0.description" in emulator.client_errors[1]["errors"]
     assert render_message(reply).splitlines()[1] == "content: fits"
+
+
+async def test_autocomplete_choices_over_discords_limits_are_refused(
+    emulator, bot_factory, run_bot
+):
+    """Discord refuses more than 25 choices, and a choice whose name is over 100 characters or
+    whose value is; the emulator answers 400 and the interaction shows no suggestions."""
+    bot = bot_factory()
+
+    @bot.tree.command(name="pick", description="Pick a title")
+    async def pick(interaction: discord.Interaction, title: str) -> None:
+        await interaction.response.send_message(title)
+
+    @pick.autocomplete("title")
+    async def titles(interaction: discord.Interaction, current: str):
+        if current == "name":
+            return [app_commands.Choice(name="x" * 101, value="x")]
+        if current == "value":
+            return [app_commands.Choice(name="x", value="x" * 101)]
+        return [app_commands.Choice(name="x" * 100, value="y" * 100)]
+
+    async with run_bot(bot):
+        await bot.tree.sync()
+        records = [
+            await emulator.autocomplete("pick", {"title": typed}, focused="title")
+            for typed in ("name", "value", "fits")
+        ]
+        for record in records[:2]:
+            await emulator.wait_for(
+                lambda e, r=record: (
+                    e.kind == "client_error" and f"/interactions/{r.id}/" in e.data["path"]
+                )
+            )
+        await records[2].first_response()
+
+    assert "data.choices.0.name" in str(records[0].rejected[0])
+    assert "data.choices.0.value" in str(records[1].rejected[0])
+    assert not records[0].responses and not records[1].responses
+    assert len(records[2].responses[0].data["choices"][0]["name"]) == 100

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from model import Recommender, RecommenderConfig, TrainingConfig, load_latest, save_checkpoint
-from model.fitted import load_fitted, save_fitted
+from model.fitted import FORMAT_VERSION, load_fitted, save_fitted
 
 CONFIG = RecommenderConfig(ease_lambda=10.0, training=TrainingConfig(epochs=2))
 
@@ -45,7 +45,11 @@ def test_a_state_without_lists_is_the_cold_model(tmp_path, catalogue, lists):
 
 @pytest.mark.parametrize(
     "payload",
-    [b"not a torch file", {"format": 99}, {"format": 1, "catalogue": {"ids": ()}, "collab": None}],
+    [
+        b"not a torch file",
+        {"format": 99},
+        {"format": FORMAT_VERSION, "catalogue": {"ids": ()}, "collab": None},
+    ],
     ids=["garbage", "other format", "other fields"],
 )
 def test_a_file_this_code_cannot_serve_is_refused_with_value_error(tmp_path, payload):
