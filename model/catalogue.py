@@ -50,6 +50,19 @@ FORMATS = (
     "NOVEL",
     "ONE_SHOT",
 )
+# How a format reads to people, for each of FORMATS.
+FORMAT_LABELS = {
+    "TV": "TV",
+    "TV_SHORT": "TV short",
+    "MOVIE": "Movie",
+    "SPECIAL": "Special",
+    "OVA": "OVA",
+    "ONA": "ONA",
+    "MUSIC": "Music",
+    "MANGA": "Manga",
+    "NOVEL": "Novel",
+    "ONE_SHOT": "One-shot",
+}
 # Relations that keep two entries in one franchise (ADAPTATION/SOURCE/CHARACTER/OTHER link
 # across media or loosely, so they do not count).
 FRANCHISE_RELATIONS = frozenset(

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from .catalogue import ADULT_GENRE, FORMATS, GENRES, Catalogue
+from .catalogue import ADULT_GENRE, FORMAT_LABELS, FORMATS, GENRES, Catalogue
 from .profile import build_profile
 
 # A genre's lift is the mean of (score - the user's mean) over its titles, as if this many more
@@ -33,18 +33,6 @@ SHOWN_FEATURES = 6
 SHOWN_TITLES = 3
 # Everything but PLANNING: a dropped title was seen too.
 WATCHED_STATUSES = frozenset({"COMPLETED", "CURRENT", "REPEATING", "PAUSED", "DROPPED"})
-FORMAT_NAMES = {
-    "TV": "TV",
-    "TV_SHORT": "TV short",
-    "MOVIE": "Movie",
-    "SPECIAL": "Special",
-    "OVA": "OVA",
-    "ONA": "ONA",
-    "MUSIC": "Music",
-    "MANGA": "Manga",
-    "NOVEL": "Novel",
-    "ONE_SHOT": "One-shot",
-}
 # (label, first year, last year) of each release era, oldest first.
 ERAS = (
     ("< 1980", -math.inf, 1979),
@@ -154,7 +142,7 @@ def analyse_taste(entries: Iterable[Entry], catalogue: Catalogue, *, allow_adult
 
 def _formats(catalogue: Catalogue, rows: torch.Tensor) -> tuple[tuple[str, int], ...]:
     counts = catalogue.formats[rows].sum(dim=0).tolist()
-    names = [FORMAT_NAMES[f] for f in FORMATS] + ["Other"]
+    names = [FORMAT_LABELS[f] for f in FORMATS] + ["Other"]
     found = [(name, int(n)) for name, n in zip(names, counts, strict=True) if n]
     return tuple(sorted(found, key=lambda item: -item[1]))
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalogue import FORMATS, Catalogue
+from .catalogue import FORMAT_LABELS, FORMATS, Catalogue
 
 # Share of the query's trigrams a name must hold to count as a match: one typo in a short
 # word ("naruot") keeps about two thirds.
@@ -28,18 +28,6 @@ MIN_COVERAGE = 0.5
 # Names looked at closely (exact, prefix, whole-word bonuses) after the trigram count.
 SHORTLIST = 100
 MAX_LABEL = 100  # Discord's limit on an autocomplete choice's name
-FORMAT_LABELS = {
-    "TV": "TV",
-    "TV_SHORT": "TV short",
-    "MOVIE": "Movie",
-    "SPECIAL": "Special",
-    "OVA": "OVA",
-    "ONA": "ONA",
-    "MUSIC": "Music",
-    "MANGA": "Manga",
-    "NOVEL": "Novel",
-    "ONE_SHOT": "One-shot",
-}
 _NOT_WORD = re.compile(r"[^\w]+|_+", re.UNICODE)
 
 
