@@ -349,13 +349,17 @@ class InteractionRecord:
 
         def check(message: JSONDict) -> bool:
             if predicate is not None:
-                return predicate(message)
+                return predicate(copy.deepcopy(message))
             return not message["flags"] & FLAG_LOADING
 
         def newest() -> JSONDict | None:
-            candidates = [
-                self._emu._messages[int(m["id"])] for m in self.messages if check(copy.deepcopy(m))
-            ]
+            # Runs on every change the emulator sees, for every waiter: it reads the stored
+            # payloads in place and copies only the one it returns (and what a caller's
+            # predicate may touch), or concurrent waiters cost quadratic deep copies.
+            stored = self._emu._messages
+            ids = ([self.original_id] if self.original_id else []) + self.followup_ids
+            candidates = [stored[i] for i in ids if i in stored and not stored[i].deleted]
+            candidates = [s for s in candidates if check(s.payload)]
             if not candidates:
                 return None
             return copy.deepcopy(max(candidates, key=lambda s: s.updated_at).payload)
