@@ -11,6 +11,7 @@ import sys
 
 import aiohttp
 import discord
+import torch
 from discord import app_commands
 from discord.ext import commands
 
@@ -259,6 +260,9 @@ async def serve(bot: Anime8Bot, *, handle_signals: bool = False) -> None:
     # Scoring threads hold the GIL between torch calls; the event loop, asking for it back
     # after each socket wait, then waits up to one switch interval (5 ms by default) each time.
     sys.setswitchinterval(LOOP_SWITCH_INTERVAL_S)
+    # Requests are scored in parallel on the scoring threads, one core each; torch's own
+    # intra-op threads on top would only make those threads, and the loop, fight for cores.
+    torch.set_num_threads(1)
     async with bot:
         running = asyncio.create_task(bot.start(bot.settings.discord_token), name="anime8")
         if handle_signals:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import traceback
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
@@ -24,6 +25,10 @@ from typing import Any
 # Imported once by the forkserver, inherited by every job it forks.
 PRELOAD = ["bot.services.model_build", "bot.services.training"]
 JOIN_TIMEOUT_S = 10.0
+# Builds and trainings run at a lower CPU priority than the bot: on a small machine they would
+# otherwise take the cores from the process that must answer Discord within 3 s. They only
+# take longer when the bot is busy.
+CHILD_NICENESS = 10
 
 ProgressCallback = Callable[[str], Awaitable[None]]
 
@@ -41,6 +46,7 @@ def _context() -> multiprocessing.context.ForkServerContext:
 
 def _child_main(job: Callable[..., Any], args: tuple, conn: Connection) -> None:
     try:
+        os.nice(CHILD_NICENESS)
         result = job(lambda text: conn.send(("progress", text)), *args)
         conn.send(("done", result))
     except BaseException:
