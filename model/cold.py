@@ -25,14 +25,14 @@ COLD_WEIGHTS = {
 }
 
 
-def _standardise(column: torch.Tensor) -> torch.Tensor:
-    std = column.std()
-    return (column - column.mean()) / std if float(std) > 1e-6 else torch.zeros_like(column)
+_COLUMNS = [COLUMN[name] for name in COLD_WEIGHTS]
+_WEIGHTS = torch.tensor(list(COLD_WEIGHTS.values()))
 
 
 def cold_scores(features: torch.Tensor) -> torch.Tensor:
-    """Blend score of every row of a feature matrix (higher is better, unbounded)."""
-    total = torch.zeros(features.shape[0])
-    for name, weight in COLD_WEIGHTS.items():
-        total += weight * _standardise(features[:, COLUMN[name]])
-    return total
+    """Blend score of every row of a feature matrix (higher is better, unbounded): the
+    weighted sum of the signals, each standardised over the rows (a constant one counts 0)."""
+    signals = features[:, _COLUMNS]
+    std = signals.std(0) if signals.shape[0] > 1 else torch.zeros(len(_COLUMNS))
+    weights = torch.where(std > 1e-6, _WEIGHTS / std, torch.zeros_like(std))
+    return (signals - signals.mean(0)) @ weights

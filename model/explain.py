@@ -105,11 +105,8 @@ def _nameable_tags(catalogue: Catalogue, row: int, allow_adult: bool) -> torch.T
 
 def _nameable_genres(catalogue: Catalogue, row: int, allow_adult: bool) -> list[int]:
     """Genre columns of this title a reason may name."""
-    return [
-        c
-        for c, genre in enumerate(GENRES)
-        if catalogue.genres[row, c] and (allow_adult or genre != ADULT_GENRE)
-    ]
+    present = catalogue.genres[row].nonzero().flatten().tolist()
+    return [c for c in present if allow_adult or GENRES[c] != ADULT_GENRE]
 
 
 def _labels(catalogue: Catalogue, row: int, allow_adult: bool) -> set[str]:
@@ -123,12 +120,13 @@ def _labels(catalogue: Catalogue, row: int, allow_adult: bool) -> set[str]:
 
 def _liked_label(catalogue: Catalogue, ctx: UserContext, row: int, allow_adult: bool) -> str | None:
     """The nameable genre or tag of the title the user leans to most, if any."""
-    options = [
-        (float(ctx.genre_lift[c]), GENRES[c]) for c in _nameable_genres(catalogue, row, allow_adult)
-    ]
+    genre_lift = ctx.genre_lift.tolist()
+    options = [(genre_lift[c], GENRES[c]) for c in _nameable_genres(catalogue, row, allow_adult)]
+    tags = _nameable_tags(catalogue, row, allow_adult).nonzero().flatten()
+    lifts, ranks = ctx.tag_lift[tags].tolist(), catalogue.tags[row, tags].tolist()
     options += [
-        (float(ctx.tag_lift[c]) * float(catalogue.tags[row, c]), catalogue.tag_names[c])
-        for c in _nameable_tags(catalogue, row, allow_adult).nonzero().flatten().tolist()
+        (lift * rank, catalogue.tag_names[c])
+        for c, lift, rank in zip(tags.tolist(), lifts, ranks, strict=True)
     ]
     best = max(options, default=None)
     return best[1] if best and best[0] > 0 else None

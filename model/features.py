@@ -94,18 +94,22 @@ def _lift(weights: torch.Tensor, matrix: torch.Tensor, base: torch.Tensor) -> to
     return weights @ matrix / total - base
 
 
-def _rank(scores: torch.Tensor) -> torch.Tensor:
-    """1 for the user's best-scored title down to 0 for the worst."""
-    order = torch.argsort(scores, descending=True)
+def _rank(scores: torch.Tensor, order: torch.Tensor | None = None) -> torch.Tensor:
+    """1 for the user's best-scored title down to 0 for the worst; ``order`` is
+    ``argsort(scores, descending=True)`` when the caller has it already."""
+    if order is None:
+        order = torch.argsort(scores, descending=True)
     rank = torch.empty_like(scores)
     rank[order] = torch.linspace(1.0, 0.0, scores.numel())
     return rank
 
 
-def _log_rank(scores: torch.Tensor) -> torch.Tensor:
+def _log_rank(scores: torch.Tensor, order: torch.Tensor | None = None) -> torch.Tensor:
     """-log(1 + position) in the user's ranking: resolves the top of the list, where the
-    linear rank gives the top hundred titles nearly the same value."""
-    order = torch.argsort(scores, descending=True)
+    linear rank gives the top hundred titles nearly the same value. ``order`` as for
+    :func:`_rank`."""
+    if order is None:
+        order = torch.argsort(scores, descending=True)
     rank = torch.empty_like(scores)
     rank[order] = -torch.log1p(torch.arange(scores.numel(), dtype=scores.dtype))
     return rank
@@ -146,25 +150,30 @@ def features(catalogue: Catalogue, collab: Collab | None, ctx: UserContext) -> t
     n = len(catalogue)
     profile = ctx.profile
     rows = profile.rows
-    out = torch.zeros(n, len(FEATURE_NAMES))
+    # Filled a feature at a time, so stored feature-major (each feature's n values contiguous)
+    # and handed out transposed: writing a column of a title-major matrix strides through
+    # all of it, once per feature.
+    out = torch.zeros(len(FEATURE_NAMES), n)
 
     def put(name: str, values: torch.Tensor | float) -> None:
-        out[:, COLUMN[name]] = values
+        out[COLUMN[name]] = values
 
     if collab is not None:
         ease, knn = collab.bucket_scores(profile)
-        for b, bucket in enumerate(BUCKETS):
-            put(f"ease_{bucket}", ease[b])
-            put(f"knn_{bucket}", knn[b])
-        put("ease_all", ease.sum(0))
-        put("ease_rank", _rank(ease.sum(0)))
-        put("ease_log_rank", _log_rank(ease.sum(0)))
-        put("ease_z", _z(ease.sum(0)))
+        out[COLUMN[f"ease_{BUCKETS[0]}"] : COLUMN[f"ease_{BUCKETS[-1]}"] + 1] = ease
+        out[COLUMN[f"knn_{BUCKETS[0]}"] : COLUMN[f"knn_{BUCKETS[-1]}"] + 1] = knn
+        ease_all = ease.sum(0)
+        ease_order = torch.argsort(ease_all, descending=True)
+        put("ease_all", ease_all)
+        put("ease_rank", _rank(ease_all, ease_order))
+        put("ease_log_rank", _log_rank(ease_all, ease_order))
+        put("ease_z", _z(ease_all))
         liked = collab.liked_scores(profile)
         put("ease_liked", liked)
         put("ease_liked_log_rank", _log_rank(liked))
-        put("knn_all", knn.sum(0))
-        put("knn_rank", _rank(knn.sum(0)))
+        knn_all = knn.sum(0)
+        put("knn_all", knn_all)
+        put("knn_rank", _rank(knn_all))
         put("log_count", collab.log_count)
         put("shrunk_mean", collab.shrunk_mean)
         put("like_share", collab.like_share)
@@ -174,7 +183,7 @@ def features(catalogue: Catalogue, collab: Collab | None, ctx: UserContext) -> t
     put("log_popularity", catalogue.log_popularity)
     put("catalogue_mean", torch.nan_to_num(catalogue.mean_score, nan=fill))
     first_format = COLUMN["format_TV"]
-    out[:, first_format : first_format + catalogue.formats.shape[1]] = catalogue.formats
+    out[first_format : first_format + catalogue.formats.shape[1]] = catalogue.formats.T
 
     genre_count = catalogue.genres.sum(1).clamp(min=1.0)
     put("genre_match", catalogue.genres @ ctx.genre_lift / genre_count)
@@ -199,10 +208,10 @@ def features(catalogue: Catalogue, collab: Collab | None, ctx: UserContext) -> t
     put("user_std", float(scored.std()) if scored.numel() > 1 else 0.0)
     put("scored_share", scored.numel() / max(len(profile), 1))
     first = COLUMN[f"user_genre_{GENRES[0]}"]
-    out[:, first : first + len(GENRES)] = ctx.genre_lift
+    out[first : first + len(GENRES)] = ctx.genre_lift.unsqueeze(1)
     first = COLUMN[f"genre_{GENRES[0]}"]
-    out[:, first : first + len(GENRES)] = catalogue.genres
-    return out
+    out[first : first + len(GENRES)] = catalogue.genres.T
+    return out.T
 
 
 def _era(catalogue: Catalogue, rows: torch.Tensor) -> torch.Tensor:

@@ -28,4 +28,10 @@ class RecommenderNet(nn.Module):
         self.std.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)))
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.layers((inputs - self.mean) / self.std).squeeze(-1)
+        # Standardising folded into the first layer: W((x - m) / s) + b = (W / s) x +
+        # (b - (W / s) m), a 16-row product instead of two passes over every input value.
+        first, relu, last = self.layers
+        assert isinstance(first, nn.Linear)
+        weight = first.weight / self.std
+        bias = first.bias - weight @ self.mean
+        return last(relu(nn.functional.linear(inputs, weight, bias))).squeeze(-1)
