@@ -6,6 +6,7 @@ arrays below are what the rest of the package reads (never the raw dicts, except
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
@@ -153,6 +154,13 @@ class Catalogue:
     prequels: dict[int, tuple[int, ...]]  # row -> rows of same-type prequels in the catalogue
     franchise: torch.Tensor  # (n,) id of the relations-connected component
     community: torch.Tensor  # (n, n) sparse CSR: row a, col b = AniList users' "a -> b" votes
+
+    @functools.cached_property
+    def prequel_pairs(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``prequels`` flattened: (sequel row, prequel row) pairs as two int64 tensors."""
+        pairs = [(row, p) for row, prequels in self.prequels.items() for p in prequels]
+        sequels, prequels = zip(*pairs, strict=True) if pairs else ((), ())
+        return torch.tensor(sequels, dtype=torch.int64), torch.tensor(prequels, dtype=torch.int64)
 
     def __len__(self) -> int:
         return len(self.ids)

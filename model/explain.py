@@ -21,53 +21,72 @@ from .similar import Signals
 SCORE_WORTH_NAMING = 7.0
 
 
-def reason(
+def reasons(
     catalogue: Catalogue,
     ctx: UserContext,
     collab: Collab | None,
-    row: int,
+    rows: list[int],
     prefs: Preferences | None,
     allow_adult: bool,
-) -> str:
-    """A sentence: "Because you rated X 9/10 and like Y.", from the list entry that
-    contributed most to the pick and the pick's genre or tag the user leans to most.
+) -> list[str]:
+    """One sentence per pick in ``rows``: "Because you rated X 9/10 and like Y.", from the
+    list entry that contributed most to the pick and the pick's genre or tag the user leans
+    to most.
 
     Public text: without ``allow_adult`` it names no adult title, adult tag or the adult
     genre; it never names a tag that is a spoiler for the pick.
     """
     profile = ctx.profile
-    parts = []
     usable = ctx.weights > 0
     if not allow_adult:
         usable &= ~catalogue.adult[profile.rows]
     positive = usable.nonzero().flatten()
-    if positive.numel():
-        strength = _title_similarity(catalogue, row, profile.rows[positive])
-        if collab is not None and int(collab.column[row]) >= 0:
-            columns = collab.column[profile.rows[positive]]
-            known = columns >= 0
-            # None of the liked titles may be known to the collaborative model.
-            if bool(known.any()):
-                ease = collab.ease[columns[known], int(collab.column[row])]
-                strength[known] += ease / ease.abs().max().clamp(min=1e-9)
-        strength += 0.1 * (catalogue.genres[profile.rows[positive]] @ catalogue.genres[row])
-        if float(strength.max()) > 0:
-            parts.append(
-                _entry_phrase(catalogue, profile, int(positive[int(torch.argmax(strength))]))
-            )
-    if prefs is not None and prefs.wanted:
-        labels = _labels(catalogue, row, allow_adult)
-        matched = [n for n in prefs.wanted if n in labels]
-        if matched:
-            parts.append("you asked for " + " and ".join(matched[:2]))
-    elif positive.numel():
-        liked = _liked_label(catalogue, ctx, row, allow_adult)
-        if liked:
-            parts.append(f"like {liked}")
-    if not parts:
-        return "Popular and well rated on AniList."
-    sentence = "Because " + " and ".join(parts)
-    return sentence if sentence[-1] in ".!?" else sentence + "."
+    strength = _entry_strength(catalogue, collab, rows, profile.rows[positive])
+    sentences = []
+    for i, row in enumerate(rows):
+        parts = []
+        if positive.numel() and float(strength[i].max()) > 0:
+            best = int(positive[int(torch.argmax(strength[i]))])
+            parts.append(_entry_phrase(catalogue, profile, best))
+        if prefs is not None and prefs.wanted:
+            labels = _labels(catalogue, row, allow_adult)
+            matched = [n for n in prefs.wanted if n in labels]
+            if matched:
+                parts.append("you asked for " + " and ".join(matched[:2]))
+        elif positive.numel():
+            liked = _liked_label(catalogue, ctx, row, allow_adult)
+            if liked:
+                parts.append(f"like {liked}")
+        if not parts:
+            sentences.append("Popular and well rated on AniList.")
+            continue
+        sentence = "Because " + " and ".join(parts)
+        sentences.append(sentence if sentence[-1] in ".!?" else sentence + ".")
+    return sentences
+
+
+def _entry_strength(
+    catalogue: Catalogue, collab: Collab | None, picks: list[int], entries: torch.Tensor
+) -> torch.Tensor:
+    """(picks, entries): how much each list entry (catalogue rows) speaks for each pick:
+    title similarity, plus the EASE weight scaled to the pick's strongest, plus a little
+    per shared genre. All picks at once, as scoring one user asks for several."""
+    rows = torch.tensor(picks, dtype=torch.int64)
+    # Title similarity is 0 unless the entry is among the pick's listed neighbours.
+    match = catalogue.title_neighbours[rows].unsqueeze(1) == entries.view(1, -1, 1)
+    strength = (match * catalogue.title_similarity[rows].unsqueeze(1)).sum(2)
+    if collab is not None and entries.numel():
+        pick_columns = collab.column[rows]
+        columns = collab.column[entries]
+        known, modelled = columns >= 0, pick_columns >= 0
+        # None of the entries, or of the picks, may be known to the collaborative model.
+        if bool(known.any()) and bool(modelled.any()):
+            ease = collab.ease[columns[known]][:, pick_columns[modelled]].T
+            ease = ease / ease.abs().max(1, keepdim=True).values.clamp(min=1e-9)
+            block = strength[modelled]
+            block[:, known] += ease
+            strength[modelled] = block
+    return strength + 0.1 * (catalogue.genres[rows] @ catalogue.genres[entries].T)
 
 
 def _entry_phrase(catalogue: Catalogue, profile: Profile, position: int) -> str:
@@ -86,12 +105,6 @@ def _entry_phrase(catalogue: Catalogue, profile: Profile, position: int) -> str:
     if status == "PAUSED":
         return f"you started {'reading' if read else 'watching'} {title}"
     return f"you {'read' if read else 'watched'} {title}"
-
-
-def _title_similarity(catalogue: Catalogue, row: int, rows: torch.Tensor) -> torch.Tensor:
-    """Title similarity of ``row`` to each of ``rows`` (0 unless among its neighbours)."""
-    match = catalogue.title_neighbours[row].unsqueeze(0) == rows.unsqueeze(1)
-    return (match * catalogue.title_similarity[row]).sum(1)
 
 
 def _nameable_tags(catalogue: Catalogue, row: int, allow_adult: bool) -> torch.Tensor:

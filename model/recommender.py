@@ -15,7 +15,7 @@ import torch
 
 from .catalogue import ADULT_GENRE, Catalogue, build_catalogue
 from .collab import Collab, fit_collab
-from .explain import reason, similar_reason
+from .explain import reasons, similar_reason
 from .features import COLUMN, FEATURE_NAMES, features, user_context
 from .net import RecommenderNet
 from .policy import ranking_scores, standardise
@@ -293,13 +293,9 @@ class Recommender:
         top = torch.topk(relevance, min(max(5 * k, 50), candidates.numel())).indices.tolist()
         picks = diversify(catalogue, top, relevance, k, self.config.diversity)
         rating = self._rating(net, matrix, profile, picks)
+        why = reasons(catalogue, ctx, collab, picks, prefs, allow_adult)
         return [
-            Pick(
-                catalogue.ids[row],
-                round(rating[i], 1),
-                reason(catalogue, ctx, collab, row, prefs, allow_adult),
-            )
-            for i, row in enumerate(picks)
+            Pick(catalogue.ids[row], round(rating[i], 1), why[i]) for i, row in enumerate(picks)
         ]
 
     def title_scores(self, entries: Iterable[Entry]) -> tuple[Profile, torch.Tensor, torch.Tensor]:
