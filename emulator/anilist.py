@@ -611,6 +611,9 @@ class FakeAniList:
     ) -> None:
         self.data = data
         self.schema = build_fake_schema(data)
+        # Validation outcome and complexity per (query text, operation name): clients send the
+        # same few queries again and again, and validating one costs as much as running it.
+        self._checked: dict[tuple[str, str | None], tuple[int, dict[str, Any]] | None] = {}
         self.rate_limit = rate_limit
         self.window_s = window_s
         self.retry_after_s = retry_after_s
@@ -676,7 +679,7 @@ class FakeAniList:
                 return answer
         if self._over_limit():
             return self._too_many_requests(self._timeout_until - time.monotonic())
-        status, body = self._execute(document, variables, payload.get("operationName"))
+        status, body = self._execute(query, document, variables, payload.get("operationName"))
         return _json_response(status, body, self._limit_headers())
 
     async def _fault_answer(self, fault: Fault) -> web.Response | None:
@@ -724,15 +727,18 @@ class FakeAniList:
         return {"X-RateLimit-Limit": str(self.rate_limit), "X-RateLimit-Remaining": str(remaining)}
 
     def _execute(
-        self, document: DocumentNode, variables: dict[str, Any], operation_name: str | None
+        self,
+        query: str,
+        document: DocumentNode,
+        variables: dict[str, Any],
+        operation_name: str | None,
     ) -> tuple[int, dict[str, Any]]:
-        problems = validate(self.schema, document)
-        if problems:
-            return 400, {"data": None, "errors": [_graphql_error(e, 400) for e in problems]}
-        complexity = query_complexity(document, operation_name)
-        if complexity > MAX_COMPLEXITY:
-            message = f"Max query complexity should be {MAX_COMPLEXITY} but got {complexity}."
-            return 400, {"data": None, "errors": [_error(message, 400)]}
+        key = (query, operation_name)
+        if key not in self._checked:
+            self._checked[key] = self._check(document, operation_name)
+        refused = self._checked[key]
+        if refused is not None:
+            return refused
         result = execute(
             self.schema, document, variable_values=variables, operation_name=operation_name
         )
@@ -744,6 +750,19 @@ class FakeAniList:
             status = original.status if isinstance(original, FakeError) else 500
             errors.append(_graphql_error(error, status))
         return errors[0]["status"], {"errors": errors, "data": result.data}
+
+    def _check(
+        self, document: DocumentNode, operation_name: str | None
+    ) -> tuple[int, dict[str, Any]] | None:
+        """The 400 answer AniList gives to an invalid or too complex query, else None."""
+        problems = validate(self.schema, document)
+        if problems:
+            return 400, {"data": None, "errors": [_graphql_error(e, 400) for e in problems]}
+        complexity = query_complexity(document, operation_name)
+        if complexity > MAX_COMPLEXITY:
+            message = f"Max query complexity should be {MAX_COMPLEXITY} but got {complexity}."
+            return 400, {"data": None, "errors": [_error(message, 400)]}
+        return None
 
 
 def _operation_name(document: DocumentNode) -> str | None:
