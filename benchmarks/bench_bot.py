@@ -1,6 +1,6 @@
 """Load benchmark of the whole bot against issue 11's goals: the real Anime8 bot, started as
-main.py starts it (bot.core.serve), against the local Discord emulator in this process and the
-fake AniList in a process of its own; then main.py itself as a process, for its memory.
+main.py starts it (bot.core.serve), in this process, against the local Discord emulator and the
+fake AniList, each in a process of its own; then main.py itself as a process, for its memory.
 
     python -m benchmarks.bench_bot            # full run: the goal's sizes (5,000 titles per
                                               # type, 1,000 stored lists); under ~20 minutes

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.anilist.rate_limit import RateLimiter
-from tests.fakes.discord import DiscordEmulator
 from tests.support.harness import BotHarness
+
+from .remote_discord import RemoteDiscord
 
 SEED = 11
 LATENCY_S = 0.3  # added by the fake AniList to every request, as issue 11's goal assumes
@@ -62,9 +63,9 @@ def bot_env(plan: Plan, anilist_url: str) -> dict[str, str]:
     }
 
 
-def new_harness(emulator: DiscordEmulator, data_dir: Path, env: dict[str, str]) -> BotHarness:
+def new_harness(discord: RemoteDiscord, data_dir: Path, env: dict[str, str]) -> BotHarness:
     """A BotHarness whose every (re)start gets the benchmark's AniList limiter."""
-    return _BenchHarness(emulator, data_dir, env)
+    return _BenchHarness(discord, data_dir, env)  # RemoteDiscord serves as its emulator
 
 
 class _BenchHarness(BotHarness):
@@ -83,10 +84,10 @@ def swap_limiter(harness: BotHarness) -> None:
 
 class Users:
     """Discord users paired with AniList usernames the fake knows (user01, user02, ...),
-    handed out once each so that a first /recommend is always an uncached list."""
+    handed out once each so that a first /recommend is always an uncached list. The
+    emulator's process adds each Discord user on its first /recommend."""
 
-    def __init__(self, emulator: DiscordEmulator, count: int) -> None:
-        self.emulator = emulator
+    def __init__(self, count: int) -> None:
         self.count = count
         self.next = 1
 
@@ -94,11 +95,7 @@ class Users:
         """`n` fresh (discord name, AniList username) pairs; RuntimeError when used up."""
         if self.next + n - 1 > self.count:
             raise RuntimeError("the plan has run out of fresh AniList users")
-        pairs = []
-        for number in range(self.next, self.next + n):
-            name = f"user{number:02d}"
-            self.emulator.add_user(f"bench-{name}")
-            pairs.append((f"bench-{name}", name))
+        pairs = [(f"bench-user{k:02d}", f"user{k:02d}") for k in range(self.next, self.next + n)]
         self.next += n
         return pairs
 

@@ -1,8 +1,9 @@
 """Timing what a member sees: a /recommend's deferral and final message, a rating click's ack,
 and how late the bot's event loop runs a 10 ms sleep (its lag).
 
-All times are from the emulator's INTERACTION_CREATE dispatch. The emulator runs in the bot's
-process and loop, so its own work (JSON, websocket frames) is counted against the bot.
+All times are from the emulator's INTERACTION_CREATE dispatch. one_recommend and click_acks
+run in the emulator's process (benchmarks.bot.remote_discord); recommend_round and LagMonitor
+run beside the bot.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from benchmarks.report import pct_ms
-from tests.fakes.discord import DiscordEmulator, buttons
+from emulator.discord import DiscordEmulator, buttons
+
+if TYPE_CHECKING:
+    from .remote_discord import RemoteDiscord
 
 REPLY_TIMEOUT_S = 30.0
 ACK_TIMEOUT_S = 10.0
@@ -61,7 +66,6 @@ class Samples:
     deferrals: list[float] = field(default_factory=list)
     finals: list[float] = field(default_factory=list)
     outcomes: Counter = field(default_factory=Counter)
-    messages: list[dict] = field(default_factory=list)
     rounds: int = 0
     in_progress: int = 0
 
@@ -74,22 +78,21 @@ class Samples:
         self.deferrals += [r.deferral for r in replies if r.deferral is not None]
         self.finals += [r.final for r in replies if r.final is not None]
         self.outcomes.update(r.outcome for r in replies)
-        self.messages += [r.message for r in replies if r.message is not None]
 
 
 async def recommend_round(
-    emulator: DiscordEmulator,
+    discord: RemoteDiscord,
     pairs: list[tuple[str, str]],
     samples: Samples,
     running: Callable[[], bool] = lambda: False,
+    media_type: str = "ANIME",
 ) -> None:
     """One round: every pair's /recommend at once; counts the round as in progress when
     `running()` holds both before the dispatch and after the last reply."""
     before = running()
-    samples.add(await asyncio.gather(*(one_recommend(emulator, d, u) for d, u in pairs)))
+    samples.add(await discord.call("recommend_round", pairs, media_type))
     samples.rounds += 1
     samples.in_progress += before and running()
-    emulator.events.clear()  # keeps the emulator's event scans short
 
 
 class LagMonitor:

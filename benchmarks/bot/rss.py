@@ -1,6 +1,6 @@
 """Resident memory of the bot as production runs it: ``python main.py`` in its own process,
 on the data directory the in-process sections left (catalogue, stored lists, trained models),
-against the same emulator and fake AniList."""
+against the same emulator (in its process) and fake AniList."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from pathlib import Path
 
 import psutil
 
-from tests.fakes.discord import DiscordEmulator
-
-from .latency import one_recommend
+from .latency import Samples, recommend_round
+from .remote_discord import RemoteDiscord
 
 REPO = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 120.0
@@ -38,7 +37,7 @@ class Memory:
 
 
 async def bot_process_rss(
-    emulator: DiscordEmulator,
+    discord: RemoteDiscord,
     data_dir: Path,
     env: dict[str, str],
     pairs: list[tuple[str, str]],
@@ -50,19 +49,19 @@ async def bot_process_rss(
     started = time.monotonic()
     full_env = {
         **os.environ,
-        "DISCORD_TOKEN": emulator.token,
+        "DISCORD_TOKEN": discord.token,
         "DATA_DIR": str(data_dir),
-        "DISCORD_API_BASE": emulator.api_base,
-        "DISCORD_GATEWAY_URL": emulator.gateway_url,
+        "DISCORD_API_BASE": discord.api_base,
+        "DISCORD_GATEWAY_URL": discord.gateway_url,
         **env,
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(REPO / "main.py"), cwd=data_dir.parent, env=full_env
     )
     try:
-        await emulator.wait_for(lambda e: e.kind == "identify", READY_TIMEOUT_S, after=started)
-        await emulator.wait_until_ready(30)
-        replies = await _warm(emulator, pairs)
+        await discord.wait_for(lambda e: e.kind == "identify", READY_TIMEOUT_S, after=started)
+        await discord.wait_until_ready(30)
+        replies = await _warm(discord, pairs)
         readings = [_measure(process.pid, "after the warm-up /recommends")]
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
         while readings[-1].jobs and time.monotonic() < deadline:
@@ -86,21 +85,21 @@ async def bot_process_rss(
                 await process.wait()
 
 
-async def _warm(emulator: DiscordEmulator, pairs: list[tuple[str, str]]) -> str:
+async def _warm(discord: RemoteDiscord, pairs: list[tuple[str, str]]) -> str:
     """/recommend of both types for each pair until it gets embeds (the first may meet
     "warming up"); returns "<ok> of <asked> with embeds"."""
     ok = asked = 0
     deadline = time.monotonic() + READY_TIMEOUT_S
     for media_type in ("ANIME", "MANGA"):
-        for discord_user, username in pairs:
+        for pair in pairs:
             asked += 1
             while time.monotonic() < deadline:
-                reply = await one_recommend(emulator, discord_user, username, media_type)
-                if reply.outcome == "ok":
+                samples = Samples()
+                await recommend_round(discord, [pair], samples, media_type=media_type)
+                if samples.outcomes["ok"]:
                     ok += 1
                     break
                 await asyncio.sleep(1)
-            emulator.events.clear()
     return f"{ok} of {asked} with embeds"
 
 

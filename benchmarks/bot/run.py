@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.report import mib, pct_ms, percentile, table
-from tests.fakes.discord import DiscordEmulator
 from tests.support.harness import start_with_catalogue
 
 from . import states
@@ -33,7 +32,8 @@ from .fixture import (
     new_harness,
     store_lists,
 )
-from .latency import Samples, click_acks, recommend_round
+from .latency import Samples, recommend_round
+from .remote_discord import RemoteDiscord, discord_emulator_process
 from .rss import Memory, bot_process_rss
 
 BUILD_TIMEOUT_S = 900.0
@@ -59,7 +59,7 @@ async def run(plan: Plan) -> None:
     with tempfile.TemporaryDirectory(prefix="anime8-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         async with (
-            DiscordEmulator(heartbeat_interval_ms=1000) as emulator,
+            discord_emulator_process() as discord,
             fake_anilist_process(
                 media_per_type=plan.catalogue,
                 seed=SEED,
@@ -70,13 +70,13 @@ async def run(plan: Plan) -> None:
             ) as fake,
         ):
             env = bot_env(plan, fake.url)
-            users = Users(emulator, plan.fresh_users)
-            await in_process(plan, emulator, fake, data_dir, env, users, results)
-            replies, results.memory = await bot_process_rss(emulator, data_dir, env, users.take(2))
+            users = Users(plan.fresh_users)
+            await in_process(plan, discord, fake, data_dir, env, users, results)
+            replies, results.memory = await bot_process_rss(discord, data_dir, env, users.take(2))
             print_memory(plan, replies, results.memory)
             await print_fake_totals(fake)
-            if emulator.errors:
-                print("\nemulator errors:", *emulator.errors[:5], sep="\n  ")
+            if errors := await discord.call("errors"):
+                print("\nemulator errors:", *errors[:5], sep="\n  ")
     print_goals(plan, results)
     print(f"\ntotal wall time {time.monotonic() - started:.0f} s")
 
@@ -96,14 +96,14 @@ def print_settings(plan: Plan) -> None:
     )
     print(
         f"NOTE: each start swaps the bot's AniList limiter for a {BENCH_LIMITER_BUDGET:,}/min"
-        " one, so concurrent rounds measure the bot, not its limiter. The Discord emulator runs"
-        " in the bot's process and event loop: its work is counted against the bot."
+        " one, so concurrent rounds measure the bot, not its limiter. The Discord emulator and"
+        " the load it sends run in a process of their own, as Discord is not in the bot's."
     )
 
 
 async def in_process(
     plan: Plan,
-    emulator: DiscordEmulator,
+    discord: RemoteDiscord,
     fake: RemoteAniList,
     data_dir: Path,
     env: dict[str, str],
@@ -111,17 +111,17 @@ async def in_process(
     results: Results,
 ) -> None:
     """The sections that run the bot inside this process; stops it at the end."""
-    harness = new_harness(emulator, data_dir, env)
+    harness = new_harness(discord, data_dir, env)
     try:
         await prepare(plan, harness, fake)
-        bench = states.Bench(plan, harness, emulator)
+        bench = states.Bench(plan, harness, discord)
         await warm_cached_users(bench, users)
         results.states.append(await states.measure(bench, "idle", states.idle, keep_going=True))
         results.uncached, results.cached = await final_messages(bench, fake, users)
         for name, state, keep_going in states.STATES:
             results.states.append(await states.measure(bench, name, state, keep_going=keep_going))
         print_states(bench, results.states)
-        results.acks = await acks_during_rebuild(bench, results.states)
+        results.acks = await acks_during_rebuild(bench)
         await harness.stop()
     finally:
         if harness.bot is not None:
@@ -161,7 +161,7 @@ async def warm_cached_users(bench: states.Bench, users: Users) -> None:
     """Fetch and store 50 users' lists, so that the states' rounds are cached /recommends;
     then wait out any rebuild their new lists asked for."""
     bench.cached = users.take(50)
-    await recommend_round(bench.emulator, bench.cached, Samples())
+    await recommend_round(bench.discord, bench.cached, Samples())
     async with asyncio.timeout(states.SETTLE_TIMEOUT_S):
         await bench.recs.models.wait_idle()
 
@@ -178,7 +178,7 @@ async def final_messages(
         before = await fake.stats()
         for round_pairs in pairs:
             await recommend_round(
-                bench.emulator, round_pairs, samples, lambda: bench.recs.models.is_building("ANIME")
+                bench.discord, round_pairs, samples, lambda: bench.recs.models.is_building("ANIME")
             )
         spent = await fake.stats() - before
         n = sum(samples.outcomes.values())
@@ -235,13 +235,11 @@ def print_states(bench: states.Bench, results: list[states.StateResult]) -> None
         print(note)
 
 
-async def acks_during_rebuild(
-    bench: states.Bench, measured: list[states.StateResult]
-) -> list[float]:
-    """`plan.clicks` rating clicks at once while both models rebuild; prints the table."""
-    messages = [m for r in measured for m in r.samples.messages][-50:]
+async def acks_during_rebuild(bench: states.Bench) -> list[float]:
+    """`plan.clicks` rating clicks at once, on the last recommendation messages, while both
+    models rebuild; prints the table."""
     async with states.model_rebuild(bench) as running:
-        acks, missing = await click_acks(bench.emulator, messages, bench.plan.clicks)
+        acks, missing = await bench.discord.call("click_acks", bench.plan.clicks)
         during = running()
     table(
         f"Rating click ack (first callback) at {bench.plan.clicks} concurrent clicks during a"

@@ -14,11 +14,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 from benchmarks.report import pct_ms
-from tests.fakes.discord import DiscordEmulator
 from tests.support.harness import BotHarness
 
 from .fixture import Plan
 from .latency import LagMonitor, Samples, recommend_round
+from .remote_discord import RemoteDiscord
 
 SETTLE_TIMEOUT_S = 900.0
 
@@ -29,7 +29,7 @@ class Bench:
 
     plan: Plan
     harness: BotHarness
-    emulator: DiscordEmulator
+    discord: RemoteDiscord
     cached: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # printed under the states table
 
@@ -78,7 +78,7 @@ async def measure(bench: Bench, name: str, state: State, *, keep_going: bool) ->
     started = time.monotonic()
     async with state(bench) as running, LagMonitor() as lag:
         for _ in range(bench.plan.state_rounds):
-            await recommend_round(bench.emulator, bench.cached, samples, running)
+            await recommend_round(bench.discord, bench.cached, samples, running)
             if not keep_going and not running():
                 break
             await asyncio.sleep(0.1)
@@ -147,20 +147,15 @@ async def automatic_training(bench: Bench) -> AsyncIterator[Callable[[], bool]]:
 async def owner_training(bench: Bench) -> AsyncIterator[Callable[[], bool]]:
     """/autotrain type:ANIME invoked by the application's owner through the emulator."""
     recs = bench.recs
-    record = await bench.emulator.invoke("autotrain", {"type": "ANIME"}, user="owner")
-    await record.first_response(timeout=10)
-    # The command defers before it takes the training lock: wait for the lock, not the defer.
-    await poll_until(lambda: recs.training_in_progress, 10)
-    yield lambda: recs.training_in_progress
-    try:
-        message = await record.wait_message(
-            lambda m: bool(m.get("content")) and not m["content"].startswith("Training "),
-            timeout=bench.plan.train_timeout_s + 60,
+    said = asyncio.create_task(
+        bench.discord.call(
+            "owner_command", "autotrain", {"type": "ANIME"}, bench.plan.train_timeout_s + 60
         )
-        said = message["content"]
-    except TimeoutError:
-        said = "no final message in time"
-    bench.notes.append(f"/autotrain ANIME (owner) said: {said}")
+    )
+    # The command defers before it takes the training lock: wait for the lock, not the defer.
+    await poll_until(lambda: recs.training_in_progress or said.done(), 10)
+    yield lambda: recs.training_in_progress
+    bench.notes.append(f"/autotrain ANIME (owner) said: {await said}")
 
 
 STATES: list[tuple[str, State, bool]] = [
