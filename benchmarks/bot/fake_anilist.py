@@ -9,7 +9,6 @@ child rebuilds the very data the parent would have had.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +20,7 @@ from aiohttp import web
 
 from tests.fakes.anilist_server import FakeAniList, FakeData
 
-START_TIMEOUT_S = 120.0
+from .child import spawned
 
 
 @dataclass(frozen=True)
@@ -80,8 +79,7 @@ def _child(conn: Connection, data_args: dict[str, int], options: dict[str, Any])
 class RemoteAniList:
     """The parent's handle: the fake's URL and its counters."""
 
-    def __init__(self, process: multiprocessing.process.BaseProcess, conn: Connection, url: str):
-        self.process = process
+    def __init__(self, conn: Connection, url: str):
         self.url = url
         self._conn = conn
         self._lock = asyncio.Lock()  # one question on the pipe at a time
@@ -101,25 +99,7 @@ async def fake_anilist_process(
     *, media_per_type: int, seed: int, extra_users: int, **options: Any
 ) -> AsyncIterator[RemoteAniList]:
     """A FakeAniList with FakeData.generate(media_per_type, seed, extra_users) and FakeAniList
-    `options` (latency_s, rate_limit, ...) in a spawned child; stopped on exit.
-
-    Spawned rather than forked: the bench process has threads (aiosqlite, executors) that a
-    fork would copy in whatever state they are in."""
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
+    `options` (latency_s, rate_limit, ...) in a spawned child; stopped on exit."""
     data_args = {"media_per_type": media_per_type, "seed": seed, "extra_users": extra_users}
-    process = context.Process(
-        target=_child, args=(child, data_args, options), name="fake-anilist", daemon=True
-    )
-    process.start()
-    try:
-        if not await asyncio.to_thread(parent.poll, START_TIMEOUT_S):
-            raise TimeoutError("the fake AniList process did not start")
-        yield RemoteAniList(process, parent, parent.recv())
-    finally:
-        if process.is_alive():
-            parent.send("stop")
-            await asyncio.to_thread(process.join, 10)
-        if process.is_alive():
-            process.terminate()
-        parent.close()
+    async with spawned(_child, (data_args, options), "fake-anilist") as (conn, url):
+        yield RemoteAniList(conn, url)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import multiprocessing
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,9 +24,9 @@ from typing import Any
 from emulator.discord import DiscordEmulator
 from emulator.discord.world import EmuEvent
 
+from .child import spawned
 from .latency import Reply, click_acks, one_recommend
 
-START_TIMEOUT_S = 60.0
 POLL_S = 0.05
 KEEP_MESSAGES = 50  # recommendation messages the click round spreads its clicks over
 
@@ -173,21 +172,6 @@ class RemoteDiscord:
 
 @asynccontextmanager
 async def discord_emulator_process() -> AsyncIterator[RemoteDiscord]:
-    """A DiscordEmulator in a spawned child (see the module's docstring); stopped on exit.
-    Spawned, not forked, for the reason benchmarks.bot.fake_anilist gives."""
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
-    process = context.Process(target=_child, args=(child,), name="discord-emulator", daemon=True)
-    process.start()
-    try:
-        if not await asyncio.to_thread(parent.poll, START_TIMEOUT_S):
-            raise TimeoutError("the Discord emulator process did not start")
-        token, api_base, gateway_url = parent.recv()
-        yield RemoteDiscord(parent, token, api_base, gateway_url)
-    finally:
-        if process.is_alive():
-            parent.send("stop")
-            await asyncio.to_thread(process.join, 10)
-        if process.is_alive():
-            process.terminate()
-        parent.close()
+    """A DiscordEmulator in a spawned child (see the module's docstring); stopped on exit."""
+    async with spawned(_child, (), "discord-emulator") as (conn, addresses):
+        yield RemoteDiscord(conn, *addresses)
