@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
@@ -11,3 +12,8 @@ def never_ending_job(progress: Callable[[str], None], *_args: object) -> None:
     progress("epoch 1, loss 9.9999")
     while True:
         time.sleep(1)
+
+
+def niceness_job(_progress: Callable[[str], None], *_args: object) -> int:
+    """The child's CPU niceness."""
+    return os.nice(0)
