@@ -9,6 +9,7 @@ time, and a build asked for while one runs is served by one more build after it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -99,6 +100,7 @@ class ModelServing:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._loader.shutdown(wait=False, cancel_futures=True)
+        gc.unfreeze()  # what was frozen may be garbage now (a process may start another bot)
 
     async def install(self, media_type: str, version: int) -> None:
         """Load checkpoint `version` into the model serving `media_type`."""
@@ -211,6 +213,10 @@ class ModelServing:
     def _serve(self, media_type: str, model: Recommender, version: int, *, lists: int) -> None:
         state = self._states[media_type]
         state.model, state.version, state.stage = model, version, "ready"
+        # A model is a few hundred thousand long-lived objects (names, lookups) that every
+        # full collection would walk, holding the GIL for a tenth of a second or more on the
+        # loop. Frozen, they are left out; the old model is still freed by its refcount.
+        gc.freeze()
         state.built_at = time.monotonic()
         state.lists_at_build = lists
         state.titles_at_build = len(model.catalogue)
