@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from bot.services.model_build import read_stored
 from bot.services.retention import prune_checkpoints
 from model import Recommender, load_latest, save_checkpoint
@@ -39,6 +41,8 @@ def train_job(
     seed: int,
 ) -> TrainingResult:
     """The child's work (see bot.children): train, and save the net if it serves better."""
+    # One core for the training leaves the other to the bot, which must keep answering.
+    torch.set_num_threads(1)
     return asyncio.run(_train(database_path, models_dir, media_type, seed, progress))
 
 
