@@ -21,10 +21,10 @@ from bot.anilist import (
     AniListUnavailable,
     AniListUserNotFound,
 )
-from bot.anilist.user_lists import UserListService
 from bot.errors import UserFacingError
-from bot.services.recommendations import LIST_DEADLINE_S, RecommendationService
-from bot.storage import Database, MediaStore, WriteGuard
+from bot.services.list_backed import ListBackedService
+from bot.services.recommendations import LIST_DEADLINE_S
+from bot.storage import WriteGuard
 from model import Recommender, SimilarResult
 from model.title_search import TitleMatch, choice_name
 
@@ -71,19 +71,7 @@ class SimilarAnswer:
     note: str | None  # for the caller alone: why their list could not be left out
 
 
-class SimilarService:
-    def __init__(
-        self,
-        db: Database,
-        lists: UserListService,
-        recommendations: RecommendationService,
-        media: MediaStore,
-    ) -> None:
-        self.db = db
-        self.lists = lists
-        self.recommendations = recommendations
-        self.media = media
-
+class SimilarService(ListBackedService):
     def _models(self, media_type: str | None) -> list[tuple[str, Recommender]]:
         """The ready models of the asked type (both without one); raises the reason (warming
         up, no catalogue yet) when none is ready."""

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.anilist import AniListPrivateUser, AniListUserNotFound, validate_username
-from bot.anilist.user_lists import UserList, UserListService
+from bot.anilist.user_lists import UserList
 from bot.errors import UserFacingError
-from bot.services.recommendations import LIST_DEADLINE_S, RecommendationService
-from bot.storage import Database, MediaStore, WriteGuard
+from bot.services.list_backed import ListBackedService
+from bot.services.recommendations import LIST_DEADLINE_S
+from bot.storage import WriteGuard
 from model.group import GroupPick, recommend_for_group
 
 MAX_USERNAMES = 8
@@ -71,19 +72,7 @@ def _join(names: Sequence[str]) -> str:
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-class WatchPartyService:
-    def __init__(
-        self,
-        db: Database,
-        lists: UserListService,
-        recommendations: RecommendationService,
-        media: MediaStore,
-    ) -> None:
-        self.db = db
-        self.lists = lists
-        self.recommendations = recommendations
-        self.media = media
-
+class WatchPartyService(ListBackedService):
     async def gather_members(
         self,
         *,
