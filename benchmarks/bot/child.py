@@ -26,6 +26,7 @@ async def spawned(
     parent, child = context.Pipe()
     process = context.Process(target=target, args=(child, *args), name=name, daemon=True)
     process.start()
+    child.close()  # the child holds its own copy; EOF then means the child is gone
     try:
         if not await asyncio.to_thread(parent.poll, START_TIMEOUT_S):
             raise TimeoutError(f"the {name} process did not start")

@@ -14,6 +14,7 @@ nothing big is pickled on the bot's loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -91,7 +92,9 @@ def _child(conn: Connection) -> None:
         sending = threading.Lock()
 
         def answer(call_id: int, task: asyncio.Task) -> None:
-            error = None if task.cancelled() else task.exception()
+            if task.cancelled():  # cancelled only on "stop": nobody waits for it any more
+                return
+            error = task.exception()
             reply = (call_id, False, repr(error)) if error else (call_id, True, task.result())
             with sending:
                 conn.send(reply)
@@ -130,8 +133,17 @@ class RemoteDiscord:
             try:
                 call_id, ok, value = self._conn.recv()
             except (EOFError, OSError):
-                return
+                break
             self._loop.call_soon_threadsafe(self._settle, call_id, ok, value)
+        # The child is gone: a call still waiting would otherwise wait forever.
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+            self._loop.call_soon_threadsafe(self._fail_pending)
+
+    def _fail_pending(self) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(RuntimeError("the Discord emulator process ended"))
+        self._pending.clear()
 
     def _settle(self, call_id: int, ok: bool, value: Any) -> None:
         future = self._pending.pop(call_id, None)
