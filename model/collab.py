@@ -1,8 +1,8 @@
-"""Collaborative signal from the lists the bot has seen: EASE, ItemKNN and item statistics.
+"""Collaborative signal from the lists the bot has seen: EASE, EDLAE, ItemKNN and item statistics.
 
 This is derived state: it is recomputed from lists (never stored in a checkpoint). Fitting
-costs two dense item-item Gram matrices and two Cholesky inverses (all entries, and liked
-entries only) over the titles that appear on at least one list (benchmarks/bench_model.py
+costs two dense item-item Gram matrices (all entries, and liked entries only) and three
+Cholesky inverses (EASE and EDLAE on the first, EASE on the second) over the titles that appear on at least one list (benchmarks/bench_model.py
 measures it). Everything stays float32: one float64 operand would upcast the 7k x 7k matrices
 and make scoring far slower.
 """
@@ -23,6 +23,13 @@ _SHRINK = 10.0  # pseudo-ratings pulling a title's mean toward the global mean
 # L2 of the liked-only EASE: fewer interactions than the full one, so less smoothing paid
 # (the second prototype's choice).
 LIKED_LAMBDA = 100.0
+# EDLAE (EASE trained as a denoising autoencoder, Steck 2020): each title's L2 grows with its
+# popularity, p/(1-p) times its count, so the weights lean less on the popular titles that
+# every list shares. Its scores rank a little below EASE's, but as extra net inputs they add
+# most of what the net gains over EASE (benchmarks/bench_growth.py). p and lambda are the best
+# of a grid on mal-5k.
+EDLAE_DROPOUT = 0.5
+EDLAE_LAMBDA = 100.0
 
 
 def entry_buckets(profile: Profile) -> torch.Tensor:
@@ -53,6 +60,7 @@ class Collab:
     ease: torch.Tensor  # (a, a) float32, zero diagonal
     knn: torch.Tensor  # (a, a) float32 cosine, zero diagonal
     ease_liked: torch.Tensor  # (a, a) float32 EASE over liked entries only, zero diagonal
+    edlae: torch.Tensor  # (a, a) float32 EDLAE over all entries, zero diagonal
     log_count: torch.Tensor  # (n,)
     shrunk_mean: torch.Tensor  # (n,) 0-10
     like_share: torch.Tensor  # (n,) shrunk share of ratings >= 8
@@ -84,18 +92,29 @@ class Collab:
     def liked_scores(self, profile: Profile) -> torch.Tensor:
         """Score of every catalogue row from the liked-only EASE, summed over the profile's
         liked entries, ``(n,)``."""
-        n = self.column.shape[0]
-        out = torch.zeros(n)
-        columns = self.column[profile.rows[profile.liked]]
+        return self._summed(self.ease_liked, profile.rows[profile.liked])
+
+    def edlae_scores(self, profile: Profile) -> tuple[torch.Tensor, torch.Tensor]:
+        """EDLAE scores of every catalogue row, ``(all, liked)``, each ``(n,)``: summed over
+        all the profile's entries, and over its liked entries only."""
+        return (
+            self._summed(self.edlae, profile.rows),
+            self._summed(self.edlae, profile.rows[profile.liked]),
+        )
+
+    def _summed(self, weights: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """Sum of the ``weights`` rows of the catalogue ``rows`` seen on some list, ``(n,)``."""
+        out = torch.zeros(self.column.shape[0])
+        columns = self.column[rows]
         columns = columns[columns >= 0]
         if columns.numel():
-            out[self.active] = self.ease_liked[columns].sum(0)
+            out[self.active] = weights[columns].sum(0)
         return out
 
 
 def fit_collab(profiles: Sequence[Profile], n_items: int, ease_lambda: float = 200.0) -> Collab:
-    """Fit EASE (closed form, L2 ``ease_lambda``) and cosine ItemKNN on binary interactions,
-    and a second EASE (L2 ``LIKED_LAMBDA``) on the liked entries only."""
+    """Fit EASE (closed form, L2 ``ease_lambda``), EDLAE and cosine ItemKNN on binary
+    interactions, and a second EASE (L2 ``LIKED_LAMBDA``) on the liked entries only."""
     rows = [p.rows for p in profiles if len(p)]
     all_rows = torch.cat(rows) if rows else torch.zeros(0, dtype=torch.int64)
     all_scores = torch.cat([p.scores for p in profiles if len(p)]) if rows else torch.zeros(0)
@@ -111,6 +130,7 @@ def fit_collab(profiles: Sequence[Profile], n_items: int, ease_lambda: float = 2
     degree = gram.diagonal().clone()
 
     ease = _ease(gram, ease_lambda)
+    edlae = _ease(gram, EDLAE_LAMBDA + EDLAE_DROPOUT / (1.0 - EDLAE_DROPOUT) * degree)
     liked_interactions = torch.zeros(len(rows), a)
     liked_profiles = [p for p in profiles if len(p)]
     for user, profile in enumerate(liked_profiles):
@@ -140,14 +160,16 @@ def fit_collab(profiles: Sequence[Profile], n_items: int, ease_lambda: float = 2
         ease=ease.contiguous(),
         knn=knn.contiguous(),
         ease_liked=ease_liked.contiguous(),
+        edlae=edlae.contiguous(),
         log_count=torch.log1p(count),
         shrunk_mean=(total + _SHRINK * global_mean) / (n_scored + _SHRINK),
         like_share=(liked + _SHRINK * global_like) / (n_scored + _SHRINK),
     )
 
 
-def _ease(gram: torch.Tensor, l2: float) -> torch.Tensor:
-    """EASE weights from an item-item Gram matrix: closed form, zero diagonal."""
+def _ease(gram: torch.Tensor, l2: float | torch.Tensor) -> torch.Tensor:
+    """EASE weights from an item-item Gram matrix: closed form, zero diagonal. ``l2`` is one
+    penalty for every title, or one per title."""
     regularised = gram.clone()
     regularised.diagonal().add_(l2)
     precision = torch.cholesky_inverse(torch.linalg.cholesky(regularised))

@@ -42,6 +42,9 @@ _COLLAB = [
     "ease_z",
     "ease_liked",
     "ease_liked_log_rank",
+    "edlae_all",
+    "edlae_liked",
+    "edlae_log_rank",
     *(f"knn_{bucket}" for bucket in BUCKETS),
     "knn_all",
     "knn_rank",
@@ -171,6 +174,10 @@ def features(catalogue: Catalogue, collab: Collab | None, ctx: UserContext) -> t
         liked = collab.liked_scores(profile)
         put("ease_liked", liked)
         put("ease_liked_log_rank", _log_rank(liked))
+        edlae_all, edlae_liked = collab.edlae_scores(profile)
+        put("edlae_all", edlae_all)
+        put("edlae_liked", edlae_liked)
+        put("edlae_log_rank", _log_rank(edlae_all))
         knn_all = knn.sum(0)
         put("knn_all", knn_all)
         put("knn_rank", _rank(knn_all))

@@ -24,7 +24,8 @@ from .collab import Collab
 from .recommender import Recommender, RecommenderConfig
 
 # 2: the catalogue holds each title's searchable names.
-FORMAT_VERSION = 2
+# 3: the collaborative state holds EDLAE.
+FORMAT_VERSION = 3
 T = TypeVar("T")
 
 

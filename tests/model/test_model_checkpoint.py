@@ -77,7 +77,7 @@ def test_missing_directory_means_no_checkpoint(tmp_path, catalogue):
 def test_a_checkpoint_from_before_the_liked_ease_inputs_is_refused(tmp_path, catalogue, lists):
     """A net saved by the previous release (no ease_liked / log-rank / z columns, so fewer
     inputs) is skipped with a log line; the recommender serves without a net."""
-    new = {"ease_log_rank", "ease_z", "ease_liked", "ease_liked_log_rank"}
+    new = {"ease_log_rank", "ease_z", "ease_liked", "ease_liked_log_rank", "edlae_all"}
     old_names = [name for name in FEATURE_NAMES if name not in new]
     old_net = RecommenderNet(len(old_names))
     torch.save(

@@ -80,3 +80,35 @@ def test_liked_ease_follows_what_was_liked_together_not_only_watched_together(ca
     assert torch.isclose(ease[two], ease[three])
     assert float(liked[two]) > 0.0 >= float(liked[three])
     assert matrix[two, COLUMN["ease_liked_log_rank"]] > matrix[three, COLUMN["ease_liked_log_rank"]]
+
+
+def test_edlae_inputs_sum_over_all_entries_and_over_liked_ones(catalogue):
+    """With 1 liked and 12 rated low, edlae_all counts what is watched with either, edlae_liked
+    only what is watched with 1; the log rank puts the title most watched with them first."""
+    cat = build_catalogue(catalogue)
+    lists = {
+        f"u{u}": [
+            {"mediaId": 1, "score": 9},
+            {"mediaId": 2 if u % 2 else 11, "score": 8},
+            {"mediaId": 12, "score": 3},
+            {"mediaId": 21 if u % 3 else 22, "score": 6},
+        ]
+        for u in range(30)
+    }
+    lists["lone"] = [{"mediaId": 12, "score": 3}, {"mediaId": 31, "score": 7}]
+    collab = fit_collab([build_profile(e, cat) for e in lists.values()], len(cat))
+    profile = build_profile([{"mediaId": 1, "score": 10}, {"mediaId": 12, "score": 2}], cat)
+    matrix = features(cat, collab, user_context(cat, profile))
+    edlae_all, edlae_liked = matrix[:, COLUMN["edlae_all"]], matrix[:, COLUMN["edlae_liked"]]
+    lone = cat.index[31]
+    # 31 is watched only with 12, the title rated low.
+    assert float(edlae_all[lone]) > 0.0
+    assert float(edlae_liked[lone]) <= 0.0
+    assert float(edlae_liked[cat.index[2]]) > 0.0
+    listed = {cat.index[1], cat.index[12]}
+    best = max(
+        (row for row in range(len(cat)) if row not in listed),
+        key=lambda row: float(matrix[row, COLUMN["edlae_log_rank"]]),
+    )
+    assert best == int(edlae_all.masked_fill(torch.tensor([r in listed for r in range(len(cat))]), -1e9).argmax())
+    assert cat.ids[best] in {2, 11, 21}

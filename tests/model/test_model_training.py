@@ -65,14 +65,15 @@ def test_trained_net_ranks_a_users_own_taste_first(catalogue, lists):
 
 def test_a_worse_net_is_not_installed(catalogue, lists):
     """A net that serves worse on the validation users than the installed one (here: an
-    untrained one, epochs=0) is reported as not improved and the installed net stays: same
-    weights, same picks."""
+    untrained one, epochs=0, judged on the same validation users: this fixture has so few that
+    another split's figures are mostly noise) is reported as not improved and the installed
+    net stays: same weights, same picks."""
     recommender = Recommender(catalogue, lists, config=CONFIG)
     assert recommender.train(seed=0).improved
     installed = recommender.state_dict()["net"]
     entries = lists["user3"][:6]
     picks = recommender.recommend(entries, k=5)
-    stats = recommender.train(seed=1, epochs=0)
+    stats = recommender.train(seed=0, epochs=0)
     assert stats.samples > 0 and stats.ndcg_after < stats.ndcg_before and not stats.improved
     for key, value in recommender.state_dict()["net"].items():
         assert torch.equal(value, installed[key])
