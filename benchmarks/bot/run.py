@@ -32,6 +32,7 @@ from .fixture import (
     new_harness,
     store_lists,
 )
+from .floor import Floor, measure_floor
 from .latency import Samples, recommend_round
 from .remote_discord import RemoteDiscord, discord_emulator_process
 from .rss import Memory, bot_process_rss
@@ -48,6 +49,7 @@ class Results:
     cached: Samples | None = None
     acks: list[float] = field(default_factory=list)
     memory: list[Memory] = field(default_factory=list)
+    floor: Floor | None = None
 
 
 async def run(plan: Plan) -> None:
@@ -122,6 +124,7 @@ async def in_process(
             results.states.append(await states.measure(bench, name, state, keep_going=keep_going))
         print_states(bench, results.states)
         results.acks = await acks_during_rebuild(bench)
+        results.floor = await measure_floor(bench)
         await harness.stop()
     finally:
         if harness.bot is not None:
@@ -299,6 +302,19 @@ def print_goals(plan: Plan, r: Results) -> None:
     rows.append(
         goal_row(f"click ack p99, {plan.clicks} concurrent, rebuild", r.acks, 99, 0.100, "<")
     )
+    if r.floor is not None:
+        rows.append(
+            goal_row(
+                "floor: cached final p95, scoring left out",
+                r.floor.cached_floor.finals,
+                95,
+                0.1,
+                "<",
+            )
+        )
+        rows.append(
+            goal_row("floor: click ack p99, its work left out", r.floor.acks_floor, 99, 0.1, "<")
+        )
     rss_mib = max(m.bot for m in r.memory) / 2**20  # the larger reading
     sized = "" if plan.name == "full" else " (quick sizes: not the goal's)"
     rows.append(
