@@ -3,8 +3,11 @@
 This is derived state: it is recomputed from lists (never stored in a checkpoint). Fitting
 costs two dense item-item Gram matrices (all entries, and liked entries only) and three
 Cholesky inverses (EASE and EDLAE on the first, EASE on the second) over the titles that appear on at least one list (benchmarks/bench_model.py
-measures it). Everything stays float32: one float64 operand would upcast the 7k x 7k matrices
-and make scoring far slower.
+measures it). Everything is float32 (one float64 operand would upcast the 7k x 7k matrices
+and make scoring far slower), except the two matrices that only ever give summed rows: the
+liked-only EASE and EDLAE are kept in float16, which halves the memory of the bot that maps
+them (benchmarks/bench_bot.py's RSS) and changes their sums by far less than they differ
+between titles.
 """
 
 from __future__ import annotations
@@ -59,8 +62,8 @@ class Collab:
     column: torch.Tensor  # (n,) catalogue row -> column in the matrices, -1 if inactive
     ease: torch.Tensor  # (a, a) float32, zero diagonal
     knn: torch.Tensor  # (a, a) float32 cosine, zero diagonal
-    ease_liked: torch.Tensor  # (a, a) float32 EASE over liked entries only, zero diagonal
-    edlae: torch.Tensor  # (a, a) float32 EDLAE over all entries, zero diagonal
+    ease_liked: torch.Tensor  # (a, a) float16 EASE over liked entries only, zero diagonal
+    edlae: torch.Tensor  # (a, a) float16 EDLAE over all entries, zero diagonal
     log_count: torch.Tensor  # (n,)
     shrunk_mean: torch.Tensor  # (n,) 0-10
     like_share: torch.Tensor  # (n,) shrunk share of ratings >= 8
@@ -103,12 +106,13 @@ class Collab:
         )
 
     def _summed(self, weights: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-        """Sum of the ``weights`` rows of the catalogue ``rows`` seen on some list, ``(n,)``."""
+        """Sum of the ``weights`` rows of the catalogue ``rows`` seen on some list, ``(n,)``,
+        in float32 whatever ``weights`` is stored in."""
         out = torch.zeros(self.column.shape[0])
         columns = self.column[rows]
         columns = columns[columns >= 0]
         if columns.numel():
-            out[self.active] = weights[columns].sum(0)
+            out[self.active] = weights[columns].float().sum(0)
         return out
 
 
@@ -159,8 +163,8 @@ def fit_collab(profiles: Sequence[Profile], n_items: int, ease_lambda: float = 2
         column=column,
         ease=ease.contiguous(),
         knn=knn.contiguous(),
-        ease_liked=ease_liked.contiguous(),
-        edlae=edlae.contiguous(),
+        ease_liked=ease_liked.half().contiguous(),
+        edlae=edlae.half().contiguous(),
         log_count=torch.log1p(count),
         shrunk_mean=(total + _SHRINK * global_mean) / (n_scored + _SHRINK),
         like_share=(liked + _SHRINK * global_like) / (n_scored + _SHRINK),
