@@ -1,13 +1,13 @@
-"""Collaborative signal from the lists the bot has seen: EASE, EDLAE, ItemKNN and item statistics.
+"""Collaborative signal from the lists the bot has seen: EASE, EDLAE, ItemKNN, item statistics.
 
 This is derived state: it is recomputed from lists (never stored in a checkpoint). Fitting
 costs two dense item-item Gram matrices (all entries, and liked entries only) and three
-Cholesky inverses (EASE and EDLAE on the first, EASE on the second) over the titles that appear on at least one list (benchmarks/bench_model.py
-measures it). Everything is float32 (one float64 operand would upcast the 7k x 7k matrices
-and make scoring far slower), except the two matrices that only ever give summed rows: the
-liked-only EASE and EDLAE are kept in float16, which halves the memory of the bot that maps
-them (benchmarks/bench_bot.py's RSS) and changes their sums by far less than they differ
-between titles.
+Cholesky inverses (EASE and EDLAE on the first, EASE on the second) over the titles that
+appear on at least one list (benchmarks/bench_model.py measures it). Everything is float32
+(one float64 operand would upcast the 7k x 7k matrices and make scoring far slower), except
+the two matrices that only ever give summed rows: the liked-only EASE and EDLAE are kept in
+float16, which halves what they take in the fitted file the bot maps, and changes their sums
+far less than they differ between titles.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from .profile import LIKED_SCORE, Profile
 # Score buckets for the split EASE features: a title's EASE score from the titles the user
 # rated 10 says more than the one from titles they rated 5 (the prototype's strongest input).
 BUCKETS = ("10", "9", "8", "7", "5-6", "1-4", "unscored", "dropped", "planning")
-_SHRINK = 10.0  # pseudo-ratings pulling a title's mean toward the global mean
+_SHRINK = 10.0
+_ROWS_PER_SUM = 256  # pseudo-ratings pulling a title's mean toward the global mean
 # L2 of the liked-only EASE: fewer interactions than the full one, so less smoothing paid
 # (the second prototype's choice).
 LIKED_LAMBDA = 100.0
@@ -108,11 +109,14 @@ class Collab:
     def _summed(self, weights: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         """Sum of the ``weights`` rows of the catalogue ``rows`` seen on some list, ``(n,)``,
         in float32 whatever ``weights`` is stored in."""
-        out = torch.zeros(self.column.shape[0])
+        summed = torch.zeros(self.active.numel())
         columns = self.column[rows]
-        columns = columns[columns >= 0]
-        if columns.numel():
-            out[self.active] = weights[columns].float().sum(0)
+        # A few hundred rows at a time: gathering a long list's rows at once is a transient
+        # the size of a list times the catalogue, on each of the bot's scoring threads.
+        for chunk in columns[columns >= 0].split(_ROWS_PER_SUM):
+            summed += weights[chunk].float().sum(0)
+        out = torch.zeros(self.column.shape[0])
+        out[self.active] = summed
         return out
 
 

@@ -110,5 +110,6 @@ def test_edlae_inputs_sum_over_all_entries_and_over_liked_ones(catalogue):
         (row for row in range(len(cat)) if row not in listed),
         key=lambda row: float(matrix[row, COLUMN["edlae_log_rank"]]),
     )
-    assert best == int(edlae_all.masked_fill(torch.tensor([r in listed for r in range(len(cat))]), -1e9).argmax())
+    off_list = torch.tensor([row not in listed for row in range(len(cat))])
+    assert best == int(torch.where(off_list, edlae_all, -torch.inf).argmax())
     assert cat.ids[best] in {2, 11, 21}
