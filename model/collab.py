@@ -6,8 +6,8 @@ Cholesky inverses (EASE and EDLAE on the first, EASE on the second) over the tit
 appear on at least one list (benchmarks/bench_model.py measures it). Everything is float32
 (one float64 operand would upcast the 7k x 7k matrices and make scoring far slower), except
 the two matrices that only ever give summed rows: the liked-only EASE and EDLAE are kept in
-float16, which halves what they take in the fitted file the bot maps, and changes their sums
-far less than they differ between titles.
+float16, which halves what they take in the fitted file the bot maps and left
+benchmarks/bench_growth.py's figures within noise.
 """
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ from .profile import LIKED_SCORE, Profile
 # Score buckets for the split EASE features: a title's EASE score from the titles the user
 # rated 10 says more than the one from titles they rated 5 (the prototype's strongest input).
 BUCKETS = ("10", "9", "8", "7", "5-6", "1-4", "unscored", "dropped", "planning")
-_SHRINK = 10.0
-_ROWS_PER_SUM = 256  # pseudo-ratings pulling a title's mean toward the global mean
+_SHRINK = 10.0  # pseudo-ratings pulling a title's mean toward the global mean
+_ROWS_PER_SUM = 256
 # L2 of the liked-only EASE: fewer interactions than the full one, so less smoothing paid
 # (the second prototype's choice).
 LIKED_LAMBDA = 100.0
 # EDLAE (EASE trained as a denoising autoencoder, Steck 2020): each title's L2 grows with its
 # popularity, p/(1-p) times its count, so the weights lean less on the popular titles that
-# every list shares. Its scores rank a little below EASE's, but as extra net inputs they add
-# most of what the net gains over EASE (benchmarks/bench_growth.py). p and lambda are the best
-# of a grid on mal-5k.
+# every list shares. Its scores alone rank a little below EASE's, but as extra net inputs they
+# raise the net's NDCG@10 (benchmarks/bench_growth.py). p and lambda are the best of a small
+# grid on mal-5k.
 EDLAE_DROPOUT = 0.5
 EDLAE_LAMBDA = 100.0
 

@@ -84,7 +84,8 @@ def test_liked_ease_follows_what_was_liked_together_not_only_watched_together(ca
 
 def test_edlae_inputs_sum_over_all_entries_and_over_liked_ones(catalogue):
     """With 1 liked and 12 rated low, edlae_all counts what is watched with either, edlae_liked
-    only what is watched with 1; the log rank puts the title most watched with them first."""
+    only what is watched with 1; the log rank is highest for edlae_all's best off-list title,
+    one watched with 1."""
     cat = build_catalogue(catalogue)
     lists = {
         f"u{u}": [
