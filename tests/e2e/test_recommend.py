@@ -15,7 +15,9 @@ log = logging.getLogger(__name__)
 
 def media_id_of(message: dict) -> int:
     """The title a recommendation page shows, read from its rating buttons."""
-    return int(buttons(message)[0]["custom_id"].split(":")[2])
+    shown = buttons(message)
+    assert shown, f"no rating buttons on:\n{render_message(message)}"
+    return int(shown[0]["custom_id"].split(":")[2])
 
 
 async def all_pages(emulator, message: dict, user: str = "alice") -> list[dict]:

@@ -181,6 +181,8 @@ async def test_selects_keep_working_after_a_restart(ready_bot, harness, emulator
     redrawn = await choose(emulator, message, TITLES, "NATIVE")
     assert chosen(redrawn)[TITLES] == "NATIVE"
     assert bot.member_settings.get(emulator.alice.id).display_language == "NATIVE"
+    # Until the fitted state is loaded again /recommend says it is warming up (tested apart).
+    await bot.recommendations.models.wait_idle()
     shown = await recommend(emulator, {"username": "Alice", "count": 1})
     native = anilist_data.media[media_id_of(shown)]["title"]["native"]
     assert shown["embeds"][0]["title"] == native
