@@ -28,6 +28,7 @@ class Memory:
 
     moment: str  # when it was read
     bot: int  # RSS of the main.py process, bytes
+    bot_file: int  # of which file-backed pages (the mapped fitted states, libraries), bytes
     children: list[tuple[str, int]]  # (name, RSS bytes) of its live descendants
 
     @property
@@ -118,4 +119,13 @@ def _measure(pid: int, moment: str) -> Memory:
             children.append((f"{kind} (pid {child.pid})", child.memory_info().rss))
         except psutil.Error:
             continue  # ended between the listing and the reading
-    return Memory(moment, process.memory_info().rss, children)
+    return Memory(moment, process.memory_info().rss, _file_backed(pid), children)
+
+
+def _file_backed(pid: int) -> int:
+    """RssFile of /proc/<pid>/status: resident pages of mapped files. The kernel can drop
+    them under memory pressure and read them back, unlike the anonymous rest."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1]) * 1024
+    return 0

@@ -266,13 +266,13 @@ async def acks_during_rebuild(bench: states.Bench) -> list[float]:
 def print_memory(plan: Plan, replies: str, readings: list[Memory]) -> None:
     rows = []
     for memory in readings:
-        rows.append([memory.moment, "bot (python main.py)", mib(memory.bot)])
-        rows += [["", f"child: {name}", mib(rss)] for name, rss in memory.children]
+        rows.append([memory.moment, "bot (python main.py)", mib(memory.bot), mib(memory.bot_file)])
+        rows += [["", f"child: {name}", mib(rss), ""] for name, rss in memory.children]
     table(
         f"Resident memory (MiB) of the bot as its own process: {plan.catalogue:,} titles per"
         f" type, {2 * plan.lists_per_type:,} stored lists, trained models; warm-up"
         f" /recommend: {replies}",
-        ["reading", "process", "RSS MiB"],
+        ["reading", "process", "RSS MiB", "of which file-backed"],
         rows,
         labels=(0, 1),
     )
