@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.report import mal_5k  # noqa: E402
 from model import Recommender  # noqa: E402
 from model.offline.common import use_all_cores  # noqa: E402
 from model.offline.data import read_catalogue, read_lists  # noqa: E402
@@ -23,18 +24,9 @@ from model.offline.data import read_catalogue, read_lists  # noqa: E402
 CANDIDATES = 10_000
 
 
-def _data_dir() -> Path | None:
-    for shared in (ROOT.parent / "shared", Path("/work/shared")):
-        directory = shared / "benchmark" / "mal-5k"
-        if (directory / "train.jsonl.gz").exists():
-            return directory
-    return None
-
-
 def main() -> None:
-    directory = _data_dir()
+    directory = mal_5k()
     if directory is None:
-        print("skipped: benchmark data not found in ../shared/benchmark/mal-5k")
         return
     use_all_cores()
     catalogue = read_catalogue(directory)

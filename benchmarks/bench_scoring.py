@@ -18,8 +18,7 @@ from collections.abc import Callable
 
 import torch
 
-from benchmarks.bench_model import _data_dir
-from benchmarks.report import table
+from benchmarks.report import mal_5k, table
 from model import Recommender
 from model.features import FEATURE_NAMES, features, user_context
 from model.net import RecommenderNet
@@ -44,9 +43,8 @@ def timed(work: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    directory = _data_dir()
+    directory = mal_5k()
     if directory is None:
-        print("skipped: benchmark data not found in ../shared/benchmark/mal-5k")
         return
     torch.set_num_threads(1)
     catalogue = read_catalogue(directory)[:TITLES]

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def mal_5k() -> Path | None:
+    """../shared/benchmark/mal-5k beside the repository (or in /work/shared), or None after
+    printing that the benchmark skips: the data is not part of the project."""
+    for shared in (ROOT.parent / "shared", Path("/work/shared")):
+        directory = shared / "benchmark" / "mal-5k"
+        if (directory / "train.jsonl.gz").exists():
+            return directory
+    print("skipped: benchmark data not found in ../shared/benchmark/mal-5k")
+    return None
 
 
 def percentile(values: Sequence[float], q: float) -> float:
