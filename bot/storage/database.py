@@ -50,6 +50,9 @@ class Database:
 
     def __init__(self, conn: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self.conn = conn
+        # Every request's reads share this one connection's thread. Those on a request's path
+        # use execute_fetchall: one trip to that thread, where execute, fetch and close are
+        # three, each queued behind every other request's.
         self.reader = reader
         self._write_lock = asyncio.Lock()
         self._links: dict[int, str] = {}
@@ -241,11 +244,11 @@ class Database:
             _settle(future, None)
 
     async def ratings_of(self, discord_user_id: int, media_type: str) -> dict[int, int]:
-        async with self.reader.execute(
+        rows = await self.reader.execute_fetchall(
             "SELECT media_id, rating FROM feedback WHERE discord_user_id = ? AND media_type = ?",
             (discord_user_id, media_type),
-        ) as cur:
-            return {row["media_id"]: row["rating"] async for row in cur}
+        )
+        return {row["media_id"]: row["rating"] for row in rows}
 
     async def feedback_count(self, media_type: str) -> int:
         async with self.reader.execute(
@@ -323,12 +326,12 @@ class Database:
     async def recently_recommended(
         self, discord_user_id: int, media_type: str, within_days: float = 90.0
     ) -> set[int]:
-        async with self.reader.execute(
+        rows = await self.reader.execute_fetchall(
             "SELECT DISTINCT media_id FROM recommendation_log"
             " WHERE discord_user_id = ? AND media_type = ? AND shown_at >= ?",
             (discord_user_id, media_type, time.time() - within_days * 86400),
-        ) as cur:
-            return {row["media_id"] async for row in cur}
+        )
+        return {row["media_id"] for row in rows}
 
     async def save_recommendation_message(
         self,
@@ -352,12 +355,12 @@ class Database:
         self, interaction_id: int
     ) -> tuple[int, str, list[dict]] | None:
         """(requester_id, media_type, picks) of a message the bot showed, or None."""
-        async with self.reader.execute(
+        rows = await self.reader.execute_fetchall(
             "SELECT requester_id, media_type, picks FROM recommendation_messages"
             " WHERE interaction_id = ?",
             (interaction_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
+        row = next(iter(rows), None)
         if row is None:
             return None
         return row["requester_id"], row["media_type"], json.loads(row["picks"])

@@ -76,10 +76,10 @@ class MediaStore:
         for start in range(0, len(wanted), IDS_PER_QUERY):
             batch = wanted[start : start + IDS_PER_QUERY]
             marks = ",".join("?" * len(batch))
-            async with self._reader.execute(
+            rows = await self._reader.execute_fetchall(
                 f"SELECT id, data FROM media WHERE id IN ({marks})", batch
-            ) as cur:
-                found.update({row["id"]: json.loads(row["data"]) async for row in cur})
+            )
+            found.update({row["id"]: json.loads(row["data"]) for row in rows})
         return found
 
     async def _upsert_media(self, rows: list[tuple], *, in_catalogue: bool) -> None:
@@ -138,28 +138,28 @@ class MediaStore:
 
     async def load_user_list(self, username: str, media_type: str) -> StoredList | None:
         """The stored list of this username and type (any casing), or None."""
-        async with self._reader.execute(
+        rows = await self._reader.execute_fetchall(
             "SELECT username, fetched_at, used_at FROM anilist_lists"
             " WHERE username = ? AND media_type = ?",
             (username, media_type),
-        ) as cur:
-            head = await cur.fetchone()
+        )
+        head = next(iter(rows), None)
         if head is None:
             return None
-        async with self._reader.execute(
+        rows = await self._reader.execute_fetchall(
             "SELECT media_id, status, score, progress FROM anilist_list_entries"
             " WHERE username = ? AND media_type = ? ORDER BY rowid",
             (username, media_type),
-        ) as cur:
-            entries = [
-                {
-                    "mediaId": row["media_id"],
-                    "score": row["score"],
-                    "status": row["status"],
-                    "progress": row["progress"],
-                }
-                async for row in cur
-            ]
+        )
+        entries = [
+            {
+                "mediaId": row["media_id"],
+                "score": row["score"],
+                "status": row["status"],
+                "progress": row["progress"],
+            }
+            for row in rows
+        ]
         return StoredList(
             head["username"], media_type, head["fetched_at"], head["used_at"], entries
         )
