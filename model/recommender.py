@@ -72,7 +72,8 @@ class TrainStats:
     """Result of :meth:`Recommender.train`. NDCG@10 is on the held-out liked entries of the
     same validation users, served by the policy before (the net installed when training
     started, or none) and after (the new net); nan when there was no user to validate on.
-    ``improved`` says whether the new net was installed."""
+    ``improved`` says whether the new net was installed; ``validation_users`` how many users
+    the two figures are means over."""
 
     samples: int
     epochs: int
@@ -81,6 +82,7 @@ class TrainStats:
     ndcg_after: float
     seconds: float
     improved: bool = False
+    validation_users: int = 0
 
 
 class Recommender:
@@ -213,6 +215,7 @@ class Recommender:
             ndcg_after=after,
             seconds=time.perf_counter() - start,
             improved=improved,
+            validation_users=len(split.validation),
         )
 
     def state_dict(self) -> dict[str, object]:

@@ -76,7 +76,10 @@ class TrainingReport:
                 f"{head} Too few people have held-out ratings to tell whether it is better, "
                 f"so {_serving_name(r.version)} stays."
             )
-        figures = f"held-out NDCG@10 {r.ndcg_before:.4f} before, {r.ndcg_after:.4f} after"
+        people = f"{r.validation_users:,} {'person' if r.validation_users == 1 else 'people'}"
+        figures = (
+            f"held-out NDCG@10 over {people}: {r.ndcg_before:.4f} before, {r.ndcg_after:.4f} after"
+        )
         if r.improved:
             return f"{head} It ranks better ({figures}). Now serving model version {r.version}."
         return f"{head} It does not rank better ({figures}), so {_serving_name(r.version)} stays."

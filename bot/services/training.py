@@ -31,6 +31,7 @@ class TrainingResult:
     version: int
     lists: int
     ratings: int
+    validation_users: int
 
 
 def train_job(
@@ -77,4 +78,5 @@ async def _train(
         version=version,
         lists=len(lists),
         ratings=len(feedback),
+        validation_users=stats.validation_users,
     )

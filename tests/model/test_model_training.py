@@ -56,6 +56,7 @@ def test_trained_net_ranks_a_users_own_taste_first(catalogue, lists):
     recommender = Recommender(catalogue, lists, config=CONFIG)
     stats = recommender.train(seed=0)
     assert 0.0 <= stats.ndcg_before < stats.ndcg_after <= 1.0 and stats.ndcg_after > 0.5
+    assert stats.validation_users == 4  # 10% of the fixture's 40 users
     assert stats.improved and recommender.trained
     picks = recommender.recommend(lists["user0"], k=4)
     by_id = {m["id"]: m for m in catalogue}
