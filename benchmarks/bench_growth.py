@@ -11,14 +11,18 @@ DIR/test.jsonl.gz):
 - cold: what the bot serves with no lists at all (the cold blend; the same at every size);
 - EASE: EASE (λ = 200) fitted on the S lists, ranking every title off the user's list.
 
-The goal is default >= cold and >= EASE at every size. Prints a table, then one JSON line.
+The goal is default >= cold and >= EASE at every size. "default-cold" comes with the
+standard error of that paired difference: a gap within about one is what another draw of
+evaluation users could reverse. Prints a table, then one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
+import statistics
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -42,6 +46,12 @@ def liked_held_out(test: Mapping[str, list[dict]]) -> dict[str, set[int]]:
         for user, entries in test.items()
     }
     return {user: ids for user, ids in liked.items() if ids}
+
+
+def paired_se(a: Sequence[float], b: Sequence[float]) -> float:
+    """Standard error of the mean of a - b over the same users: how far apart two means on
+    these users can be by the draw of users alone."""
+    return statistics.stdev(x - y for x, y in zip(a, b, strict=True)) / math.sqrt(len(a))
 
 
 def seen_order(train: Mapping[str, list], users: Sequence[str], seed: int) -> list[str]:
@@ -82,28 +92,29 @@ def main(argv: list[str] | None = None) -> None:
     order = seen_order(train, users, args.seed)
     sizes = [len(order) if s == "all" else min(int(s), len(order)) for s in args.sizes.split(",")]
 
-    def mean_ndcg(rank) -> float:
-        return sum(ndcg_at_k(rank(train[u]), liked[u], K) for u in users) / len(users)
+    def ndcgs(rank) -> list[float]:
+        return [ndcg_at_k(rank(train[u]), liked[u], K) for u in users]
 
     def served(bot: Recommender):
         return lambda entries: recommend_ids(bot, entries, K, args.seed)
 
     cold_bot = Recommender(media)
-    cold = mean_ndcg(served(cold_bot))
+    cold_each = ndcgs(served(cold_bot))
+    cold = statistics.fmean(cold_each)
     columns = []
     for size in sizes:
         start = time.perf_counter()
         bot = Recommender(media, {u: train[u] for u in order[:size]})
         stats = bot.train(seed=args.seed)
         train_seconds = time.perf_counter() - start
+        default_each = ndcgs(lambda entries, b=bot: recommend_ids(b, entries, K, args.seed))
         columns.append(
             {
                 "lists": size,
-                "default": mean_ndcg(
-                    lambda entries, b=bot: recommend_ids(b, entries, K, args.seed)
-                ),
+                "default": statistics.fmean(default_each),
                 "cold": cold,
-                "ease": mean_ndcg(lambda entries, b=bot: ease_ids(b, entries)),
+                "ease": statistics.fmean(ndcgs(lambda entries, b=bot: ease_ids(b, entries))),
+                "default_minus_cold_se": paired_se(default_each, cold_each),
                 "net_installed": stats.improved,
                 "train_s": round(train_seconds, 1),
             }
@@ -118,6 +129,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<22}" + "".join(f"{c[key]:>9.4f}" for c in columns))
     ratio = [c["default"] / max(c["cold"], c["ease"], 1e-9) for c in columns]
     print(f"{'default/max(cold,EASE)':<22}" + "".join(f"{r:>9.3f}" for r in ratio))
+    print(f"{'default-cold':<22}" + "".join(f"{c['default'] - c['cold']:>+9.4f}" for c in columns))
+    print(
+        f"{'  standard error':<22}"
+        + "".join(f"{c['default_minus_cold_se']:>9.4f}" for c in columns)
+    )
     print(f"{'default/EASE':<22}" + "".join(f"{c['default'] / c['ease']:>9.3f}" for c in columns))
     print(f"{'net installed':<22}" + "".join(f"{str(c['net_installed']):>9}" for c in columns))
     print(f"{'fit + train s':<22}" + "".join(f"{c['train_s']:>9.1f}" for c in columns))

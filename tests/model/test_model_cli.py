@@ -66,3 +66,15 @@ def test_bench_growth_prints_default_cold_and_ease_per_size(bench_dir, capsys):
     assert summary["users"] == 12 and [c["lists"] for c in summary["sizes"]] == [10, len(train)]
     for column in summary["sizes"]:
         assert all(0.0 <= column[key] <= 1.0 for key in ("default", "cold", "ease"))
+        assert column["default_minus_cold_se"] >= 0.0
+    gaps = next(line for line in lines if line.startswith("default-cold")).split()[1:]
+    assert [float(g) for g in gaps] == [
+        pytest.approx(c["default"] - c["cold"], abs=5e-5) for c in summary["sizes"]
+    ]
+
+
+def test_paired_standard_error_is_that_of_the_mean_difference():
+    """Differences 1, 0, 1, 0: standard deviation 0.5774 over four users gives 0.2887; the
+    same figures on both sides differ by nothing."""
+    assert bench_growth.paired_se([1, 0, 1, 0], [0, 0, 0, 0]) == pytest.approx(0.28868, abs=1e-5)
+    assert bench_growth.paired_se([0.3, 0.5, 0.1], [0.3, 0.5, 0.1]) == 0.0
