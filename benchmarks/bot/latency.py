@@ -9,10 +9,14 @@ run beside the bot.
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from benchmarks.report import pct_ms
@@ -24,6 +28,10 @@ if TYPE_CHECKING:
 REPLY_TIMEOUT_S = 30.0
 ACK_TIMEOUT_S = 10.0
 LAG_INTERVAL_S = 0.010
+STALL_S = 0.030  # a sleep this overdue is a stall whose place is recorded
+WATCH_EVERY_S = 0.002
+STALL_FRAMES = 3
+NAMED_PATHS = ("/bot/", "/cogs/", "/model/", "/discord/", "/aiosqlite/", "/asyncio/")
 
 
 @dataclass
@@ -97,29 +105,74 @@ async def recommend_round(
 
 class LagMonitor:
     """A task on the running loop that sleeps LAG_INTERVAL_S at a time and records how much
-    later than asked each sleep ended: the longest time the loop was busy elsewhere."""
+    later than asked each sleep ended: the longest time the loop was busy elsewhere.
+
+    Beside it a watchdog thread looks at the loop's thread every few milliseconds; once a
+    sleep is STALL_S overdue it records where that thread is (its innermost frames in the
+    project or in discord.py, aiosqlite and asyncio), once per stall: ``stalls`` counts the
+    places, so a table can say what held the loop.
+    """
 
     def __init__(self) -> None:
         self.lags: list[float] = []
+        self.stalls: Counter[str] = Counter()
         self._task: asyncio.Task | None = None
+        self._due = 0.0  # perf_counter time the current sleep should end; 0 when not sleeping
+        self._stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
 
     async def __aenter__(self) -> LagMonitor:
         self._task = asyncio.create_task(self._sample(), name="bench-lag-monitor")
+        self._watchdog = threading.Thread(
+            target=self._watch, args=(threading.get_ident(),), daemon=True
+        )
+        self._watchdog.start()
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
+        self._stop.set()
+        await asyncio.to_thread(self._watchdog.join)
 
     async def _sample(self) -> None:
         while True:
             started = time.perf_counter()
+            self._due = started + LAG_INTERVAL_S
             await asyncio.sleep(LAG_INTERVAL_S)
             self.lags.append(max(0.0, time.perf_counter() - started - LAG_INTERVAL_S))
+
+    def _watch(self, loop_thread: int) -> None:
+        seen = 0.0  # the sleep whose stall was recorded
+        while not self._stop.wait(WATCH_EVERY_S):
+            due = self._due
+            if due == seen or time.perf_counter() - due < STALL_S:
+                continue
+            frame = sys._current_frames().get(loop_thread)
+            if frame is not None:
+                self.stalls[_where(frame)] += 1
+                seen = due
 
     def cells(self) -> list[str]:
         """[samples, max ms, p99 ms]."""
         return [str(len(self.lags)), pct_ms(self.lags, 100), pct_ms(self.lags, 99)]
+
+
+def _where(frame: FrameType) -> str:
+    """The innermost frame of a stack, then the next STALL_FRAMES - 1 worth naming (in the
+    project, discord.py, aiosqlite or asyncio), innermost first. An innermost select() means
+    the loop had nothing to run yet could not go on: another thread held the GIL."""
+    names = [_name(frame)]
+    frame = frame.f_back
+    while frame is not None and len(names) < STALL_FRAMES:
+        if any(part in frame.f_code.co_filename for part in NAMED_PATHS):
+            names.append(_name(frame))
+        frame = frame.f_back
+    return " < ".join(names)
+
+
+def _name(frame: FrameType) -> str:
+    return f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} {frame.f_code.co_name}"
 
 
 async def click_acks(

@@ -33,9 +33,11 @@ from .fixture import (
     store_lists,
 )
 from .floor import Floor, measure_floor
-from .latency import Samples, recommend_round
+from .latency import STALL_S, Samples, recommend_round
 from .remote_discord import RemoteDiscord, discord_emulator_process
 from .rss import Memory, bot_process_rss
+
+STALL_PLACES = 3
 
 BUILD_TIMEOUT_S = 900.0
 
@@ -236,6 +238,17 @@ def print_states(bench: states.Bench, results: list[states.StateResult]) -> None
     )
     for note in bench.notes:
         print(note)
+    rows = [
+        [r.name, str(count), place]
+        for r in results
+        for place, count in r.lag.stalls.most_common(STALL_PLACES)
+    ]
+    table(
+        f"Where the loop's thread was when a 10 ms sleep ran {STALL_S * 1000:.0f} ms late"
+        f" (the {STALL_PLACES} most frequent places per state, innermost frame first)",
+        ["state", "stalls", "place"],
+        rows or [["-", "0", "no stall"]],
+    )
 
 
 async def acks_during_rebuild(bench: states.Bench) -> list[float]:
