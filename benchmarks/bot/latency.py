@@ -117,7 +117,7 @@ class LagMonitor:
         self.lags: list[float] = []
         self.stalls: Counter[str] = Counter()
         self._task: asyncio.Task | None = None
-        self._due = 0.0  # perf_counter time the current sleep should end; 0 when not sleeping
+        self._due = 0.0  # perf_counter time the current sleep should end (0: none yet)
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
 
