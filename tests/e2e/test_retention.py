@@ -48,6 +48,11 @@ async def test_forget_during_a_running_recommend_leaves_no_rows(ready_bot, emula
     anilist.script(Fault.slow(2.0))
     running = await emulator.invoke("recommend", {"count": 3}, user="alice")
     await running.first_response()  # deferred: the list fetch starts right after
+    # Forget once AniList has been asked: a /forget that finished before the fetch began
+    # would test an ordinary /recommend after a /forget instead.
+    async with asyncio.timeout(10):
+        while not any(op == "UserList" for op, _ in anilist.request_log):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
     prompt = await (await emulator.invoke("forget", user="alice")).wait_message()
     confirm = await emulator.click(prompt, buttons(prompt)[0]["custom_id"], user="alice")
     await confirm.first_response()
