@@ -15,10 +15,10 @@ START_TIMEOUT_S = 120.0
 @asynccontextmanager
 async def spawned(
     target: Callable[..., None], args: tuple, name: str
-) -> AsyncIterator[tuple[Connection, Any]]:
+) -> AsyncIterator[tuple[Connection, Any, int]]:
     """Run ``target(conn, *args)`` in a spawned child; yields (the parent's end of the pipe,
-    the first thing the child sent, which says it is serving). On exit it sends "stop",
-    waits for the child, and terminates it if it has not ended.
+    the first thing the child sent, which says it is serving, the child's pid). On exit it
+    sends "stop", waits for the child, and terminates it if it has not ended.
 
     Spawned rather than forked: the bench process has threads (aiosqlite, executors) that a
     fork would copy in whatever state they are in."""
@@ -30,7 +30,7 @@ async def spawned(
     try:
         if not await asyncio.to_thread(parent.poll, START_TIMEOUT_S):
             raise TimeoutError(f"the {name} process did not start")
-        yield parent, parent.recv()
+        yield parent, parent.recv(), process.pid
     finally:
         if process.is_alive():
             parent.send("stop")

@@ -77,10 +77,11 @@ def _child(conn: Connection, data_args: dict[str, int], options: dict[str, Any])
 
 
 class RemoteAniList:
-    """The parent's handle: the fake's URL and its counters."""
+    """The parent's handle: the fake's URL, its counters and its process id."""
 
-    def __init__(self, conn: Connection, url: str):
+    def __init__(self, conn: Connection, url: str, pid: int):
         self.url = url
+        self.pid = pid
         self._conn = conn
         self._lock = asyncio.Lock()  # one question on the pipe at a time
 
@@ -101,5 +102,5 @@ async def fake_anilist_process(
     """A FakeAniList with FakeData.generate(media_per_type, seed, extra_users) and FakeAniList
     `options` (latency_s, rate_limit, ...) in a spawned child; stopped on exit."""
     data_args = {"media_per_type": media_per_type, "seed": seed, "extra_users": extra_users}
-    async with spawned(_child, (data_args, options), "fake-anilist") as (conn, url):
-        yield RemoteAniList(conn, url)
+    async with spawned(_child, (data_args, options), "fake-anilist") as (conn, url, pid):
+        yield RemoteAniList(conn, url, pid)

@@ -11,7 +11,10 @@ process; nothing here is used by the bot itself):
 - rating clicks, all at once during a model rebuild: the click's work (two reads and a commit)
   replaced by the ephemeral reply alone.
 
-A goal the floor row already misses cannot be met by making the bot's own work cheaper.
+A goal the floor row already misses cannot be met by making the bot's own work cheaper. A
+second table says what each interaction cost in CPU: the loop thread's milliseconds per
+interaction times the interactions that arrive at once is how long the last one must wait for
+the loop, whatever else runs.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from cogs.ui.buttons import RatingButton
 from model.recommender import Recommender
 
 from . import states
+from .cpu import CpuUse
 from .latency import Samples, recommend_round
 
 
@@ -39,6 +43,7 @@ class Floor:
     cached_floor: Samples
     acks: list[float]
     acks_floor: list[float]
+    cpu: list[tuple[str, int, CpuUse]]  # (load, interactions in it, its CPU)
 
 
 @contextmanager
@@ -80,19 +85,31 @@ async def measure_floor(bench: states.Bench) -> Floor:
     """Both pairs on the bot as it is now (idle, models trained); prints the table."""
     users = bench.cached[:20]
     rounds = bench.plan.final_rounds
+    clicks = bench.plan.clicks
     cached, cached_floor = Samples(), Samples()
-    for _ in range(rounds):
-        await recommend_round(bench.discord, users, cached)
+    cpu = []
+
+    async def recommends(samples: Samples, label: str) -> None:
+        with bench.cpu_meter() as meter:
+            for _ in range(rounds):
+                await recommend_round(bench.discord, users, samples)
+        cpu.append((label, rounds * len(users), meter.use))
+
+    async def click_round(label: str) -> list[float]:
+        async with states.model_rebuild(bench):
+            with bench.cpu_meter() as meter:
+                acks, _ = await bench.discord.call("click_acks", clicks)
+        cpu.append((label, clicks, meter.use))
+        return acks
+
+    await recommends(cached, "cached /recommend")
     with memoised_scoring():
         await recommend_round(bench.discord, users, Samples())  # fills the memo
-        for _ in range(rounds):
-            await recommend_round(bench.discord, users, cached_floor)
-    async with states.model_rebuild(bench):
-        acks, _ = await bench.discord.call("click_acks", bench.plan.clicks)
-    async with states.model_rebuild(bench):
-        with clicks_without_work():
-            acks_floor, _ = await bench.discord.call("click_acks", bench.plan.clicks)
-    floor = Floor(cached, cached_floor, acks, acks_floor)
+        await recommends(cached_floor, "cached /recommend, scoring left out")
+    acks = await click_round("rating click, during a rebuild")
+    with clicks_without_work():
+        acks_floor = await click_round("rating click doing no work, during a rebuild")
+    floor = Floor(cached, cached_floor, acks, acks_floor, cpu)
     print_floor(bench, floor)
     return floor
 
@@ -119,4 +136,25 @@ def print_floor(bench: states.Bench, floor: Floor) -> None:
                 "< 100",
             ],
         ],
+    )
+    table(
+        "CPU per interaction in the same loads (ms of CPU time; wall s is the whole load)",
+        ["load", "interactions", "wall s", "bot loop thread", "bot process", "emulator + load"],
+        [
+            [
+                label,
+                str(n),
+                f"{use.wall:.1f}",
+                f"{1000 * use.loop / n:.2f}",
+                f"{1000 * use.bot / n:.2f}",
+                f"{1000 * use.emulator / n:.2f}",
+            ]
+            for label, n, use in floor.cpu
+        ],
+        labels=(0,),
+    )
+    label, n, use = floor.cpu[-1]
+    print(
+        f"{n} clicks arriving at once at {1000 * use.loop / n:.2f} ms of loop-thread CPU each"
+        f" keep the loop busy {use.loop * 1000:.0f} ms: the last ack cannot come sooner."
     )

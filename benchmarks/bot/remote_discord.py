@@ -117,9 +117,12 @@ def _child(conn: Connection) -> None:
 
 class RemoteDiscord:
     """The parent's handle on the emulator child: what BotHarness needs of an emulator
-    (token, URLs, wait_for, wait_until_ready) and the timed rounds."""
+    (token, URLs, wait_for, wait_until_ready), the timed rounds, and the child's pid."""
 
-    def __init__(self, conn: Connection, token: str, api_base: str, gateway_url: str) -> None:
+    def __init__(
+        self, conn: Connection, pid: int, token: str, api_base: str, gateway_url: str
+    ) -> None:
+        self.pid = pid
         self.token, self.api_base, self.gateway_url = token, api_base, gateway_url
         self._conn = conn
         self._ids = itertools.count()
@@ -185,5 +188,5 @@ class RemoteDiscord:
 @asynccontextmanager
 async def discord_emulator_process() -> AsyncIterator[RemoteDiscord]:
     """A DiscordEmulator in a spawned child (see the module's docstring); stopped on exit."""
-    async with spawned(_child, (), "discord-emulator") as (conn, addresses):
-        yield RemoteDiscord(conn, *addresses)
+    async with spawned(_child, (), "discord-emulator") as (conn, addresses, pid):
+        yield RemoteDiscord(conn, pid, *addresses)

@@ -18,6 +18,7 @@ from benchmarks.report import mib, pct_ms, percentile, table
 from tests.support.harness import start_with_catalogue
 
 from . import states
+from .cpu import print_cpu
 from .fake_anilist import RemoteAniList, fake_anilist_process
 from .fixture import (
     BENCH_LIMITER_BUDGET,
@@ -118,7 +119,7 @@ async def in_process(
     harness = new_harness(discord, data_dir, env)
     try:
         await prepare(plan, harness, fake)
-        bench = states.Bench(plan, harness, discord)
+        bench = states.Bench(plan, harness, discord, fake.pid)
         await warm_cached_users(bench, users)
         results.states.append(await states.measure(bench, "idle", states.idle, keep_going=True))
         results.uncached, results.cached = await final_messages(bench, fake, users)
@@ -181,12 +182,17 @@ async def final_messages(
     for label in ("uncached", "cached"):
         samples = Samples()
         before = await fake.stats()
-        for round_pairs in pairs:
-            await recommend_round(
-                bench.discord, round_pairs, samples, lambda: bench.recs.models.is_building("ANIME")
-            )
+        with bench.cpu_meter() as meter:
+            for round_pairs in pairs:
+                await recommend_round(
+                    bench.discord,
+                    round_pairs,
+                    samples,
+                    lambda: bench.recs.models.is_building("ANIME"),
+                )
         spent = await fake.stats() - before
         n = sum(samples.outcomes.values())
+        cpu = meter.use
         rows.append(
             [
                 label,
@@ -196,6 +202,8 @@ async def final_messages(
                 pct_ms(samples.finals, 95),
                 f"{spent.requests / max(1, n):.2f}",
                 f"{1000 * spent.busy_s / max(1, spent.requests):.0f}",
+                f"{1000 * cpu.loop / max(1, n):.1f}",
+                f"{1000 * cpu.bot / max(1, n):.1f}",
                 f"{samples.in_progress} of {samples.rounds}",
             ]
         )
@@ -211,6 +219,8 @@ async def final_messages(
             "p95",
             "AniList req/rec",
             "fake CPU ms/req",
+            "bot loop CPU ms/rec",
+            "bot CPU ms/rec",
             "rounds with an anime model rebuild running",
         ],
         rows,
@@ -238,6 +248,7 @@ def print_states(bench: states.Bench, results: list[states.StateResult]) -> None
     )
     for note in bench.notes:
         print(note)
+    print_cpu("CPU over each state's rounds", [(r.name, r.cpu) for r in results])
     rows = [
         [r.name, str(count), place]
         for r in results

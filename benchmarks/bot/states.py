@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from benchmarks.report import pct_ms
 from tests.support.harness import BotHarness
 
+from .cpu import CpuMeter, CpuUse
 from .fixture import Plan
 from .latency import LagMonitor, Samples, recommend_round
 from .remote_discord import RemoteDiscord
@@ -30,6 +31,7 @@ class Bench:
     plan: Plan
     harness: BotHarness
     discord: RemoteDiscord
+    fake_pid: int  # the fake AniList's process
     cached: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # printed under the states table
 
@@ -38,6 +40,9 @@ class Bench:
         """The running bot's RecommendationService (a restart makes a new one)."""
         return self.harness.bot.recommendations
 
+    def cpu_meter(self) -> CpuMeter:
+        return CpuMeter(self.discord.pid, self.fake_pid)
+
 
 @dataclass
 class StateResult:
@@ -45,6 +50,7 @@ class StateResult:
     samples: Samples
     lag: LagMonitor
     seconds: float
+    cpu: CpuUse  # over the state's rounds
 
     def row(self) -> list[str]:
         s = self.samples
@@ -77,13 +83,14 @@ async def measure(bench: Bench, name: str, state: State, *, keep_going: bool) ->
     samples = Samples()
     started = time.monotonic()
     async with state(bench) as running, LagMonitor() as lag:
-        for _ in range(bench.plan.state_rounds):
-            await recommend_round(bench.discord, bench.cached, samples, running)
-            if not keep_going and not running():
-                break
-            await asyncio.sleep(0.1)
+        with bench.cpu_meter() as meter:
+            for _ in range(bench.plan.state_rounds):
+                await recommend_round(bench.discord, bench.cached, samples, running)
+                if not keep_going and not running():
+                    break
+                await asyncio.sleep(0.1)
     bench.harness.check_alive()
-    return StateResult(name, samples, lag, time.monotonic() - started)
+    return StateResult(name, samples, lag, time.monotonic() - started, meter.use)
 
 
 @asynccontextmanager

@@ -1,0 +1,138 @@
+"""Where the machine's CPU went during a timed section.
+
+Latency on two cores depends on who else wants them: the bot's event-loop thread, its other
+threads (scoring, the database reader), the emulator with the load it generates, the fake
+AniList, and the rest (the bot's build and training children, the OS); on a virtual machine
+also "steal", time the hypervisor gave to other guests while this one was ready to run. A
+meter reads each one's CPU time before and after a section; the difference, divided by the
+section's wall time, is how many cores it kept busy. A loop thread near one core means the
+loop itself was the bottleneck; a machine near all its cores means everyone waited for one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+
+import psutil
+
+from benchmarks.report import table
+
+# Columns of CpuUse.cells(), in order.
+PARTS = (
+    "loop thread",
+    "other bot threads",
+    "emulator + load",
+    "fake AniList",
+    "rest",
+    "steal",
+    "idle",
+)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    at: float  # perf_counter seconds
+    busy: float  # CPU seconds the whole machine spent running something
+    steal: float  # CPU seconds the hypervisor took
+    loop: float  # CPU seconds of the bot's event-loop thread
+    bot: float  # of the bot's process, every thread
+    emulator: float
+    fake: float
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds each part used over `wall` seconds of a section."""
+
+    wall: float
+    loop: float
+    bot: float
+    emulator: float
+    fake: float
+    busy: float
+    steal: float
+
+    def cores(self) -> dict[str, float]:
+        """Cores each part kept busy on average; they add up to the machine's cores."""
+        wall = max(self.wall, 1e-9)
+        rest = max(0.0, self.busy - self.bot - self.emulator - self.fake)
+        idle = max(0.0, psutil.cpu_count() * wall - self.busy - self.steal)
+        seconds = [
+            self.loop,
+            self.bot - self.loop,
+            self.emulator,
+            self.fake,
+            rest,
+            self.steal,
+            idle,
+        ]
+        return {part: s / wall for part, s in zip(PARTS, seconds, strict=True)}
+
+    def cells(self) -> list[str]:
+        return [f"{c:.2f}" for c in self.cores().values()]
+
+
+class CpuMeter:
+    """``with CpuMeter(emulator_pid, fake_pid) as meter: ...`` then ``meter.use``. Enter and
+    leave it on the bot's event loop: the loop thread's time is that thread's own clock (to
+    the nanosecond, where the other processes' are in 10 ms ticks)."""
+
+    def __init__(self, emulator_pid: int, fake_pid: int) -> None:
+        self._pids = (emulator_pid, fake_pid)
+        self._loop_thread = 0
+        self._start: _Reading | None = None
+        self.use: CpuUse | None = None
+
+    def __enter__(self) -> CpuMeter:
+        self._loop_thread = threading.get_ident()
+        self._start = self._read()
+        return self
+
+    def __exit__(
+        self, _type: type | None, _error: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        if threading.get_ident() != self._loop_thread:
+            raise RuntimeError("a CpuMeter must be left on the thread that entered it")
+        end, start = self._read(), self._start
+        self.use = CpuUse(
+            wall=end.at - start.at,
+            loop=end.loop - start.loop,
+            bot=end.bot - start.bot,
+            emulator=end.emulator - start.emulator,
+            fake=end.fake - start.fake,
+            busy=end.busy - start.busy,
+            steal=end.steal - start.steal,
+        )
+
+    def _read(self) -> _Reading:
+        machine = psutil.cpu_times()
+        # Linux counts guest time inside user and nice, so it is not added again.
+        busy = sum(getattr(machine, f, 0.0) for f in ("user", "nice", "system", "irq", "softirq"))
+        emulator, fake = (_cpu_seconds(psutil.Process(pid)) for pid in self._pids)
+        return _Reading(
+            time.perf_counter(),
+            busy,
+            getattr(machine, "steal", 0.0),
+            time.thread_time(),
+            time.process_time(),
+            emulator,
+            fake,
+        )
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def print_cpu(title: str, rows: list[tuple[str, CpuUse]]) -> None:
+    """One row per section: its wall time and the cores each part kept busy."""
+    table(
+        f"{title}: cores kept busy on average, of the machine's {psutil.cpu_count()}",
+        ["section", "wall s", *PARTS],
+        [[name, f"{use.wall:.1f}", *use.cells()] for name, use in rows],
+        labels=(0,),
+    )
