@@ -50,3 +50,27 @@ def test_a_meter_left_on_another_thread_refuses_to_report():
     thread.start()
     thread.join()
     assert errors and meter.use is None
+
+
+def test_a_meter_names_the_other_threads_that_worked():
+    me = os.getpid()
+    worked, release = threading.Barrier(3), threading.Event()
+
+    def spin() -> None:
+        until = time.thread_time() + 0.1
+        while time.thread_time() < until:
+            pass
+        worked.wait()
+        release.wait()  # alive at the end reading, which only counts live threads
+
+    workers = [threading.Thread(target=spin, name=f"bench-spin_{n}") for n in range(2)]
+    with CpuMeter(me, me) as meter:
+        for worker in workers:
+            worker.start()
+        worked.wait()
+    release.set()
+    for worker in workers:
+        worker.join()
+    # Both threads' time under one name; per-thread times are in 10 ms ticks.
+    assert meter.use.threads["bench-spin"] >= 0.18
+    assert "bench-spin_0" not in meter.use.threads

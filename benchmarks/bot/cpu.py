@@ -11,15 +11,18 @@ loop itself was the bottleneck; a machine near all its cores means everyone wait
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from types import TracebackType
 
 import psutil
 
 from benchmarks.report import table
 
+THREADS_SHOWN = 3
 # Columns of CpuUse.cells(), in order.
 PARTS = (
     "loop thread",
@@ -41,6 +44,7 @@ class _Reading:
     bot: float  # of the bot's process, every thread
     emulator: float
     fake: float
+    threads: Counter[str]  # CPU seconds of the bot's other threads, by name (see _threads)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class CpuUse:
     fake: float
     busy: float
     steal: float
+    threads: Counter[str] = field(default_factory=Counter)  # the other bot threads, by name
 
     def cores(self) -> dict[str, float]:
         """Cores each part kept busy on average; they add up to the machine's cores."""
@@ -105,6 +110,11 @@ class CpuMeter:
             fake=end.fake - start.fake,
             busy=end.busy - start.busy,
             steal=end.steal - start.steal,
+            # A thread that began inside the section counts from zero; one that ended in it
+            # is gone from the end reading, and its time only shows in "other bot threads".
+            threads=Counter(
+                {name: end.threads[name] - start.threads[name] for name in end.threads}
+            ),
         )
 
     def _read(self) -> _Reading:
@@ -120,7 +130,20 @@ class CpuMeter:
             time.process_time(),
             emulator,
             fake,
+            self._threads(),
         )
+
+    def _threads(self) -> Counter[str]:
+        """CPU seconds of each of this process's threads but the loop's, summed by name with
+        its number taken off ("anime8-score_0" and "anime8-score_1" are "anime8-score")."""
+        names = {t.native_id: t.name for t in threading.enumerate()}
+        loop = threading.get_native_id()
+        seconds: Counter[str] = Counter()
+        for thread in psutil.Process().threads():
+            if thread.id != loop:
+                name = names.get(thread.id, "not a Python thread (torch, SQLite, ...)")
+                seconds[re.sub(r"[-_ ]?\d+\b", "", name)] += thread.user_time + thread.system_time
+        return seconds
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
@@ -135,4 +158,16 @@ def print_cpu(title: str, rows: list[tuple[str, CpuUse]]) -> None:
         ["section", "wall s", *PARTS],
         [[name, f"{use.wall:.1f}", *use.cells()] for name, use in rows],
         labels=(0,),
+    )
+    table(
+        f"{title}: the other bot threads that kept most busy ({THREADS_SHOWN} per section)",
+        ["section", "thread", "cores"],
+        [
+            [name, thread, f"{seconds / max(use.wall, 1e-9):.2f}"]
+            for name, use in rows
+            for thread, seconds in use.threads.most_common(THREADS_SHOWN)
+            if seconds > 0
+        ]
+        or [["-", "none busy", "0"]],
+        labels=(0, 1),
     )

@@ -8,6 +8,7 @@ import asyncio
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class Memory:
     bot: int  # RSS of the main.py process, bytes
     bot_file: int  # of which file-backed pages (the mapped fitted states, libraries), bytes
     children: list[tuple[str, int]]  # (name, RSS bytes) of its live descendants
+    files: list[tuple[str, int]]  # (mapped file, resident bytes), the largest first
 
     @property
     def jobs(self) -> int:
@@ -119,7 +121,9 @@ def _measure(pid: int, moment: str) -> Memory:
             children.append((f"{kind} (pid {child.pid})", child.memory_info().rss))
         except psutil.Error:
             continue  # ended between the listing and the reading
-    return Memory(moment, process.memory_info().rss, _file_backed(pid), children)
+    return Memory(
+        moment, process.memory_info().rss, _file_backed(pid), children, _resident_files(pid)
+    )
 
 
 def _file_backed(pid: int) -> int:
@@ -129,3 +133,19 @@ def _file_backed(pid: int) -> int:
         if line.startswith("RssFile:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def _resident_files(pid: int) -> list[tuple[str, int]]:
+    """Resident bytes of each file the process maps (from /proc/<pid>/smaps), the largest
+    first: which of the file-backed pages are the fitted states and which are libraries."""
+    resident: Counter[str] = Counter()
+    path = ""
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        if not fields[0].endswith(":"):  # a mapping's header: address perms offset dev inode [path]
+            path = fields[5] if len(fields) > 5 and fields[5].startswith("/") else ""
+        elif fields[0] == "Rss:" and path:
+            resident[path] += int(fields[1]) * 1024
+    return resident.most_common()

@@ -39,6 +39,7 @@ from .remote_discord import RemoteDiscord, discord_emulator_process
 from .rss import Memory, bot_process_rss
 
 STALL_PLACES = 3
+FILES_SHOWN = 6
 
 BUILD_TIMEOUT_S = 900.0
 
@@ -300,6 +301,26 @@ def print_memory(plan: Plan, replies: str, readings: list[Memory]) -> None:
         rows,
         labels=(0, 1),
     )
+    table(
+        f"The mapped files behind the file-backed RSS ({FILES_SHOWN} largest per reading)",
+        ["reading", "file", "resident MiB"],
+        [
+            [memory.moment, _short(path), mib(size)]
+            for memory in readings
+            for path, size in memory.files[:FILES_SHOWN]
+        ],
+        labels=(0, 1),
+    )
+
+
+def _short(path: str) -> str:
+    """A mapped file's name with its place: the data directory's part, or the package it is
+    in (site-packages/<package>/...)."""
+    parts = Path(path).parts
+    for anchor in ("site-packages", "data"):
+        if anchor in parts:
+            return "/".join(parts[parts.index(anchor) + 1 :])
+    return path
 
 
 async def print_fake_totals(fake: RemoteAniList) -> None:
