@@ -81,7 +81,9 @@ def _entry_strength(
         known, modelled = columns >= 0, pick_columns >= 0
         # None of the entries, or of the picks, may be known to the collaborative model.
         if bool(known.any()) and bool(modelled.any()):
-            ease = collab.ease[columns[known]][:, pick_columns[modelled]].T
+            # Only the (entry, pick) weights: gathering the entries' whole rows first would
+            # copy a list's length times the catalogue.
+            ease = collab.ease[columns[known].unsqueeze(1), pick_columns[modelled].unsqueeze(0)].T
             ease = ease / ease.abs().max(1, keepdim=True).values.clamp(min=1e-9)
             block = strength[modelled]
             block[:, known] += ease
