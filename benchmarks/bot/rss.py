@@ -31,7 +31,7 @@ class Memory:
     bot: int  # RSS of the main.py process, bytes
     bot_file: int  # of which file-backed pages (the mapped fitted states, libraries), bytes
     children: list[tuple[str, int]]  # (name, RSS bytes) of its live descendants
-    files: list[tuple[str, int]]  # (mapped file, resident bytes), the largest first
+    mappings: list[tuple[str, int]]  # (mapped file or kind, resident bytes), largest first
 
     @property
     def jobs(self) -> int:
@@ -122,7 +122,7 @@ def _measure(pid: int, moment: str) -> Memory:
         except psutil.Error:
             continue  # ended between the listing and the reading
     return Memory(
-        moment, process.memory_info().rss, _file_backed(pid), children, _resident_files(pid)
+        moment, process.memory_info().rss, _file_backed(pid), children, _resident_mappings(pid)
     )
 
 
@@ -135,17 +135,18 @@ def _file_backed(pid: int) -> int:
     return 0
 
 
-def _resident_files(pid: int) -> list[tuple[str, int]]:
-    """Resident bytes of each file the process maps (from /proc/<pid>/smaps), the largest
-    first: which of the file-backed pages are the fitted states and which are libraries."""
+def _resident_mappings(pid: int) -> list[tuple[str, int]]:
+    """Resident bytes of each file the process maps, of its main heap ("[heap]") and of its
+    other anonymous mappings together ("anonymous": thread arenas, large tensors), from
+    /proc/<pid>/smaps, the largest first."""
     resident: Counter[str] = Counter()
-    path = ""
+    name = ""
     for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
         fields = line.split()
         if not fields:
             continue
         if not fields[0].endswith(":"):  # a mapping's header: address perms offset dev inode [path]
-            path = fields[5] if len(fields) > 5 and fields[5].startswith("/") else ""
-        elif fields[0] == "Rss:" and path:
-            resident[path] += int(fields[1]) * 1024
+            name = fields[5] if len(fields) > 5 else "anonymous"
+        elif fields[0] == "Rss:":
+            resident[name] += int(fields[1]) * 1024
     return resident.most_common()

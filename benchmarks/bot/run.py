@@ -39,7 +39,7 @@ from .remote_discord import RemoteDiscord, discord_emulator_process
 from .rss import Memory, bot_process_rss
 
 STALL_PLACES = 3
-FILES_SHOWN = 6
+MAPPINGS_SHOWN = 8
 
 BUILD_TIMEOUT_S = 900.0
 
@@ -302,12 +302,12 @@ def print_memory(plan: Plan, replies: str, readings: list[Memory]) -> None:
         labels=(0, 1),
     )
     table(
-        f"The mapped files behind the file-backed RSS ({FILES_SHOWN} largest per reading)",
-        ["reading", "file", "resident MiB"],
+        f"What the bot's RSS is: its {MAPPINGS_SHOWN} largest mappings per reading",
+        ["reading", "mapping", "resident MiB"],
         [
             [memory.moment, _short(path), mib(size)]
             for memory in readings
-            for path, size in memory.files[:FILES_SHOWN]
+            for path, size in memory.mappings[:MAPPINGS_SHOWN]
         ],
         labels=(0, 1),
     )
