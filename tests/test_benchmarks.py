@@ -63,7 +63,7 @@ def test_a_meter_names_the_other_threads_that_worked():
         worked.wait()
         release.wait()  # alive at the end reading, which only counts live threads
 
-    workers = [threading.Thread(target=spin, name=f"bench-spin_{n}") for n in range(2)]
+    workers = [threading.Thread(target=spin, name=f"bench8-spin_{n}") for n in range(2)]
     with CpuMeter(me, me) as meter:
         for worker in workers:
             worker.start()
@@ -72,5 +72,5 @@ def test_a_meter_names_the_other_threads_that_worked():
     for worker in workers:
         worker.join()
     # Both threads' time under one name; per-thread times are in 10 ms ticks.
-    assert meter.use.threads["bench-spin"] >= 0.18
-    assert "bench-spin_0" not in meter.use.threads
+    assert meter.use.threads["bench8-spin"] >= 0.18
+    assert "bench8-spin_0" not in meter.use.threads

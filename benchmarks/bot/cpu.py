@@ -142,7 +142,8 @@ class CpuMeter:
         for thread in psutil.Process().threads():
             if thread.id != loop:
                 name = names.get(thread.id, "not a Python thread (torch, SQLite, ...)")
-                seconds[re.sub(r"[-_ ]?\d+\b", "", name)] += thread.user_time + thread.system_time
+                name = re.sub(r"[-_]\d+(?=$| )", "", name)
+                seconds[name] += thread.user_time + thread.system_time
         return seconds
 
 

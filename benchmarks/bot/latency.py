@@ -76,6 +76,7 @@ class Samples:
     outcomes: Counter = field(default_factory=Counter)
     rounds: int = 0
     in_progress: int = 0
+    round_worst: list[float] = field(default_factory=list)  # each round's slowest deferral
 
     @property
     def failed(self) -> str:
@@ -83,7 +84,9 @@ class Samples:
         return ", ".join(f"{n} {k}" for k, n in self.outcomes.items() if k != "ok") or "0"
 
     def add(self, replies: list[Reply]) -> None:
-        self.deferrals += [r.deferral for r in replies if r.deferral is not None]
+        deferrals = [r.deferral for r in replies if r.deferral is not None]
+        self.deferrals += deferrals
+        self.round_worst.append(max(deferrals, default=float("nan")))
         self.finals += [r.final for r in replies if r.final is not None]
         self.outcomes.update(r.outcome for r in replies)
 

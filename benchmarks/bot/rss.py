@@ -88,6 +88,31 @@ async def bot_process_rss(
                 await process.wait()
 
 
+# Imports what main.py imports and every cog (the bot loads them when it starts), then prints
+# its own RSS and file-backed share: the memory a bot costs before it holds any data.
+_IMPORTS_ONLY = """
+import importlib, pkgutil, sys
+from pathlib import Path
+import cogs, main
+for module in pkgutil.iter_modules(cogs.__path__):
+    importlib.import_module(f"cogs.{module.name}")
+import psutil
+fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+print(psutil.Process().memory_info().rss, int(fields["RssFile"].split()[0]) * 1024)
+"""
+
+
+async def imports_only_rss() -> Memory:
+    """RSS of a Python process that has imported the bot's code (torch, discord.py and the
+    rest) and done nothing else."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _IMPORTS_ONLY, cwd=REPO, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    rss, file_backed = (int(v) for v in out.split())
+    return Memory("imports only, nothing started", rss, file_backed, [], [])
+
+
 async def _warm(discord: RemoteDiscord, pairs: list[tuple[str, str]]) -> str:
     """/recommend of both types for each pair until it gets embeds (the first may meet
     "warming up"); returns "<ok> of <asked> with embeds"."""

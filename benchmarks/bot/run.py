@@ -36,7 +36,7 @@ from .fixture import (
 from .floor import Floor, measure_floor
 from .latency import STALL_S, Samples, recommend_round
 from .remote_discord import RemoteDiscord, discord_emulator_process
-from .rss import Memory, bot_process_rss
+from .rss import Memory, bot_process_rss, imports_only_rss
 
 STALL_PLACES = 3
 MAPPINGS_SHOWN = 8
@@ -79,7 +79,7 @@ async def run(plan: Plan) -> None:
             users = Users(plan.fresh_users)
             await in_process(plan, discord, fake, data_dir, env, users, results)
             replies, results.memory = await bot_process_rss(discord, data_dir, env, users.take(2))
-            print_memory(plan, replies, results.memory)
+            print_memory(plan, replies, [await imports_only_rss(), *results.memory])
             await print_fake_totals(fake)
             if errors := await discord.call("errors"):
                 print("\nemulator errors:", *errors[:5], sep="\n  ")
@@ -240,6 +240,7 @@ def print_states(bench: states.Bench, results: list[states.StateResult]) -> None
             "defer p50",
             "p95",
             "p99",
+            "slowest, round by round",
             "lag samples",
             "lag max",
             "lag p99",

@@ -61,6 +61,7 @@ class StateResult:
             pct_ms(s.deferrals, 50),
             pct_ms(s.deferrals, 95),
             pct_ms(s.deferrals, 99),
+            " / ".join(f"{1000 * worst:.0f}" for worst in s.round_worst),
             *self.lag.cells(),
             f"{s.in_progress} of {s.rounds} rounds",
         ]
