@@ -240,7 +240,6 @@ def print_states(bench: states.Bench, results: list[states.StateResult]) -> None
             "defer p50",
             "p95",
             "p99",
-            "slowest, round by round",
             "lag samples",
             "lag max",
             "lag p99",
@@ -250,6 +249,12 @@ def print_states(bench: states.Bench, results: list[states.StateResult]) -> None
     )
     for note in bench.notes:
         print(note)
+    table(
+        "Each state round by round: its slowest deferral, the bot's CPU per /recommend, and"
+        " the cores its children and the OS kept busy",
+        ["state", "slowest deferral ms", "bot CPU ms per /recommend", "rest, cores"],
+        [[r.name, *r.round_cells()] for r in results],
+    )
     print_cpu("CPU over each state's rounds", [(r.name, r.cpu) for r in results])
     rows = [
         [r.name, str(count), place]

@@ -51,6 +51,17 @@ class StateResult:
     lag: LagMonitor
     seconds: float
     cpu: CpuUse  # over the state's rounds
+    round_cpu: list[CpuUse]  # over each round
+
+    def round_cells(self) -> list[str]:
+        """Round by round: the slowest deferral (ms), the bot's CPU per /recommend (ms), and
+        the cores the rest of the machine (build and training children) kept busy."""
+        n = max(1, len(self.samples.deferrals) // max(1, len(self.round_cpu)))
+        return [
+            " / ".join(f"{1000 * worst:.0f}" for worst in self.samples.round_worst),
+            " / ".join(f"{1000 * use.bot / n:.1f}" for use in self.round_cpu),
+            " / ".join(f"{use.cores()['rest']:.2f}" for use in self.round_cpu),
+        ]
 
     def row(self) -> list[str]:
         s = self.samples
@@ -61,7 +72,6 @@ class StateResult:
             pct_ms(s.deferrals, 50),
             pct_ms(s.deferrals, 95),
             pct_ms(s.deferrals, 99),
-            " / ".join(f"{1000 * worst:.0f}" for worst in s.round_worst),
             *self.lag.cells(),
             f"{s.in_progress} of {s.rounds} rounds",
         ]
@@ -84,14 +94,17 @@ async def measure(bench: Bench, name: str, state: State, *, keep_going: bool) ->
     samples = Samples()
     started = time.monotonic()
     async with state(bench) as running, LagMonitor() as lag:
+        rounds: list[CpuUse] = []
         with bench.cpu_meter() as meter:
             for _ in range(bench.plan.state_rounds):
-                await recommend_round(bench.discord, bench.cached, samples, running)
+                with bench.cpu_meter() as round_meter:
+                    await recommend_round(bench.discord, bench.cached, samples, running)
+                rounds.append(round_meter.use)
                 if not keep_going and not running():
                     break
                 await asyncio.sleep(0.1)
     bench.harness.check_alive()
-    return StateResult(name, samples, lag, time.monotonic() - started, meter.use)
+    return StateResult(name, samples, lag, time.monotonic() - started, meter.use, rounds)
 
 
 @asynccontextmanager
