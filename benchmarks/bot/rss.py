@@ -5,6 +5,7 @@ against the same emulator (in its process) and fake AniList."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
@@ -88,17 +89,16 @@ async def bot_process_rss(
                 await process.wait()
 
 
-# Imports what main.py imports and every cog (the bot loads them when it starts), then prints
-# its own RSS and file-backed share: the memory a bot costs before it holds any data.
+# Imports what main.py imports and every cog (the bot loads them when it starts), then reads
+# itself as _measure reads the bot: the memory a bot costs before it holds any data.
 _IMPORTS_ONLY = """
-import importlib, pkgutil, sys
-from pathlib import Path
+import importlib, json, os, pkgutil
 import cogs, main
+from benchmarks.bot.rss import _measure
 for module in pkgutil.iter_modules(cogs.__path__):
     importlib.import_module(f"cogs.{module.name}")
-import psutil
-fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-print(psutil.Process().memory_info().rss, int(fields["RssFile"].split()[0]) * 1024)
+memory = _measure(os.getpid(), "imports only, nothing started")
+print(json.dumps([memory.bot, memory.bot_file, memory.mappings]))
 """
 
 
@@ -109,8 +109,10 @@ async def imports_only_rss() -> Memory:
         sys.executable, "-c", _IMPORTS_ONLY, cwd=REPO, stdout=asyncio.subprocess.PIPE
     )
     out, _ = await process.communicate()
-    rss, file_backed = (int(v) for v in out.split())
-    return Memory("imports only, nothing started", rss, file_backed, [], [])
+    rss, file_backed, mappings = json.loads(out)
+    return Memory(
+        "imports only, nothing started", rss, file_backed, [], [tuple(m) for m in mappings]
+    )
 
 
 async def _warm(discord: RemoteDiscord, pairs: list[tuple[str, str]]) -> str:

@@ -56,7 +56,8 @@ class StateResult:
     def round_cells(self) -> list[str]:
         """Round by round: the slowest deferral (ms), the bot's CPU per /recommend (ms), and
         the cores the rest of the machine (build and training children) kept busy."""
-        n = max(1, len(self.samples.deferrals) // max(1, len(self.round_cpu)))
+        # Every round sends the same /recommends.
+        n = max(1, sum(self.samples.outcomes.values()) // max(1, self.samples.rounds))
         return [
             " / ".join(f"{1000 * worst:.0f}" for worst in self.samples.round_worst),
             " / ".join(f"{1000 * use.bot / n:.1f}" for use in self.round_cpu),
