@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
 import threading
 import time
+from types import SimpleNamespace
 
 import psutil
 import pytest
 
+from benchmarks.bot import cpu
 from benchmarks.bot.cpu import PARTS, CpuMeter, CpuUse
+from benchmarks.bot.latency import InteractionClock, Reply, Samples, Timeline
 
 
 def test_cpu_parts_add_up_to_the_machine_and_split_the_bot_process():
@@ -74,3 +79,67 @@ def test_a_meter_names_the_other_threads_that_worked():
     # Both threads' time under one name; per-thread times are in 10 ms ticks.
     assert meter.use.threads["bench8-spin"] >= 0.18
     assert "bench8-spin_0" not in meter.use.threads
+
+
+def _reply(interaction_id: int, created: float, sent: float, acked: float) -> Reply:
+    return Reply(acked - created, None, "ok", None, Timeline(interaction_id, created, sent, acked))
+
+
+class _ListeningBot:
+    """What InteractionClock uses of a discord.Client: its listeners."""
+
+    def __init__(self) -> None:
+        self.listeners: list = []
+
+    def add_listener(self, listener, name: str) -> None:
+        assert name == "on_interaction"
+        self.listeners.append(listener)
+
+    def remove_listener(self, listener, name: str) -> None:
+        self.listeners.remove(listener)
+
+
+def test_a_clock_puts_the_bots_side_into_each_timeline_it_saw():
+    bot = _ListeningBot()
+    with InteractionClock(bot) as clock:
+        assert len(bot.listeners) == 1
+        asyncio.run(bot.listeners[0](SimpleNamespace(id=7)))
+    assert bot.listeners == []
+    seen = clock.complete(_reply(7, 1.0, 1.1, 1.5))
+    unseen = clock.complete(_reply(8, 1.0, 1.1, 1.5))
+    assert seen.timeline.received is not None
+    assert unseen.timeline.received is None and unseen.timeline.parts() is None
+
+
+def test_the_slowest_deferrals_parts_are_the_means_of_the_slowest_timelines():
+    samples = Samples()
+    fast = [_reply(n, 0.0, 0.001, 0.010) for n in range(3)]
+    slow = _reply(9, 0.0, 0.002, 0.200)
+    incomplete = _reply(10, 0.0, 0.0, 5.0)  # no bot side: left out of the parts
+    received = [dataclasses.replace(r.timeline, received=0.005) for r in (*fast, slow)]
+    samples.add(
+        [dataclasses.replace(r, timeline=t) for r, t in zip((*fast, slow), received, strict=True)]
+        + [incomplete]
+    )
+    n, parts = samples.slowest_parts(0.25)
+    assert n == 1
+    assert parts == pytest.approx([0.002, 0.003, 0.195])
+    n, parts = samples.slowest_parts(1.0)
+    assert n == 4
+    assert sum(parts) == pytest.approx((3 * 0.010 + 0.200) / 4)
+    assert Samples().slowest_parts(0.05) is None
+
+
+def test_cpu_pressure_is_read_in_seconds_and_shown_as_a_share(tmp_path, monkeypatch):
+    pressure = tmp_path / "cpu"
+    pressure.write_text(
+        "some avg10=1.00 avg60=0.50 avg300=0.10 total=2500000\n"
+        "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+    )
+    monkeypatch.setattr(cpu, "PRESSURE", pressure)
+    assert cpu._cpu_pressure() == pytest.approx(2.5)
+    monkeypatch.setattr(cpu, "PRESSURE", tmp_path / "absent")
+    assert cpu._cpu_pressure() is None
+    base = {"loop": 0, "bot": 0, "emulator": 0, "fake": 0, "busy": 0, "steal": 0}
+    assert CpuUse(wall=2.0, waited=0.5, **base).waiting() == "25%"
+    assert CpuUse(wall=2.0, **base).waiting() == "-"

@@ -7,6 +7,8 @@ also "steal", time the hypervisor gave to other guests while this one was ready 
 meter reads each one's CPU time before and after a section; the difference, divided by the
 section's wall time, is how many cores it kept busy. A loop thread near one core means the
 loop itself was the bottleneck; a machine near all its cores means everyone waited for one.
+How long they waited is the kernel's CPU pressure (/proc/pressure/cpu, "some"): the time a
+runnable task waited for a core.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 
 import psutil
@@ -23,6 +26,7 @@ import psutil
 from benchmarks.report import table
 
 THREADS_SHOWN = 3
+PRESSURE = Path("/proc/pressure/cpu")
 # Columns of CpuUse.cells(), in order.
 PARTS = (
     "loop thread",
@@ -45,6 +49,7 @@ class _Reading:
     emulator: float
     fake: float
     threads: Counter[str]  # CPU seconds of the bot's other threads, by name (see _threads)
+    waited: float | None  # seconds some task waited for a core since boot; None: not known
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,13 @@ class CpuUse:
     busy: float
     steal: float
     threads: Counter[str] = field(default_factory=Counter)  # the other bot threads, by name
+    waited: float | None = None  # seconds some runnable task waited for a core
+
+    def waiting(self) -> str:
+        """The share of the wall time some runnable task waited for a core, as "N%"."""
+        if self.waited is None:
+            return "-"
+        return f"{100 * self.waited / max(self.wall, 1e-9):.0f}%"
 
     def cores(self) -> dict[str, float]:
         """Cores each part kept busy on average; they add up to the machine's cores."""
@@ -115,6 +127,7 @@ class CpuMeter:
             threads=Counter(
                 {name: end.threads[name] - start.threads[name] for name in end.threads}
             ),
+            waited=None if end.waited is None else end.waited - start.waited,
         )
 
     def _read(self) -> _Reading:
@@ -131,6 +144,7 @@ class CpuMeter:
             emulator,
             fake,
             self._threads(),
+            _cpu_pressure(),
         )
 
     def _threads(self) -> Counter[str]:
@@ -147,6 +161,17 @@ class CpuMeter:
         return seconds
 
 
+def _cpu_pressure() -> float | None:
+    """Seconds since boot that some runnable task waited for a core, or None on a kernel
+    without pressure stall information."""
+    try:
+        some = PRESSURE.read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    fields = dict(part.split("=") for part in some.split()[1:])
+    return int(fields["total"]) / 1e6  # microseconds
+
+
 def _cpu_seconds(process: psutil.Process) -> float:
     times = process.cpu_times()
     return times.user + times.system
@@ -156,8 +181,8 @@ def print_cpu(title: str, rows: list[tuple[str, CpuUse]]) -> None:
     """One row per section: its wall time and the cores each part kept busy."""
     table(
         f"{title}: cores kept busy on average, of the machine's {psutil.cpu_count()}",
-        ["section", "wall s", *PARTS],
-        [[name, f"{use.wall:.1f}", *use.cells()] for name, use in rows],
+        ["section", "wall s", *PARTS, "a task waited for a core"],
+        [[name, f"{use.wall:.1f}", *use.cells(), use.waiting()] for name, use in rows],
         labels=(0,),
     )
     table(

@@ -9,6 +9,7 @@ run beside the bot.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 import threading
 import time
@@ -23,6 +24,8 @@ from benchmarks.report import pct_ms
 from emulator.discord import DiscordEmulator, buttons
 
 if TYPE_CHECKING:
+    from discord import Client, Interaction
+
     from .remote_discord import RemoteDiscord
 
 REPLY_TIMEOUT_S = 30.0
@@ -34,6 +37,27 @@ STALL_FRAMES = 3
 NAMED_PATHS = ("/bot/", "/cogs/", "/model/", "/discord/", "/aiosqlite/", "/asyncio/")
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """Where one interaction's time to its first callback went, in system-wide monotonic
+    seconds: `created` the emulator made it, `sent` its INTERACTION_CREATE frame was written to
+    the bot's socket, `received` a listener on the bot's loop saw it (None until the bot's
+    side fills it in), `acked` the emulator handled the bot's first callback."""
+
+    interaction_id: int
+    created: float
+    sent: float
+    acked: float
+    received: float | None = None
+
+    def parts(self) -> tuple[float, float, float] | None:
+        """(in the emulator, on the way to the bot's loop, in the bot until its callback
+        arrived) in seconds; None without the bot's side."""
+        if self.received is None:
+            return None
+        return (self.sent - self.created, self.received - self.sent, self.acked - self.received)
+
+
 @dataclass
 class Reply:
     """One /recommend: seconds to the first callback and to the follow-up with embeds."""
@@ -42,6 +66,7 @@ class Reply:
     final: float | None
     outcome: str  # ok | error reply | no deferral
     message: dict | None
+    timeline: Timeline | None = None
 
 
 async def one_recommend(
@@ -51,19 +76,24 @@ async def one_recommend(
     record = await emulator.invoke(
         "recommend", {"username": username, "type": media_type, "count": 5}, user=discord_user
     )
+    sent = time.monotonic()  # invoke returns once the frame is written
     try:
         message = await record.wait_message(timeout=REPLY_TIMEOUT_S)
     except TimeoutError:
         message = None
     deferral = record.first_response_latency
+    timeline = None
+    if record.responses:
+        timeline = Timeline(record.id, record.created_at, sent, record.responses[0].at)
     if message is None or not message.get("embeds"):
-        return Reply(deferral, None, "no deferral" if deferral is None else "error reply", None)
+        outcome = "no deferral" if deferral is None else "error reply"
+        return Reply(deferral, None, outcome, None, timeline)
     final = next(
         e.at
         for e in reversed(emulator.events)
         if e.kind == "followup" and e.data.get("interaction_id") == record.id
     )
-    return Reply(deferral, final - record.created_at, "ok", message)
+    return Reply(deferral, final - record.created_at, "ok", message, timeline)
 
 
 @dataclass
@@ -77,6 +107,7 @@ class Samples:
     rounds: int = 0
     in_progress: int = 0
     round_worst: list[float] = field(default_factory=list)  # each round's slowest deferral
+    timelines: list[Timeline] = field(default_factory=list)  # those the bot's side completed
 
     @property
     def failed(self) -> str:
@@ -89,6 +120,17 @@ class Samples:
         self.round_worst.append(max(deferrals, default=float("nan")))
         self.finals += [r.final for r in replies if r.final is not None]
         self.outcomes.update(r.outcome for r in replies)
+        self.timelines += [r.timeline for r in replies if r.timeline and r.timeline.received]
+
+    def slowest_parts(self, share: float) -> tuple[int, list[float]] | None:
+        """The mean of Timeline.parts over the slowest `share` of the deferrals with a whole
+        timeline: (how many, [seconds per part]); None when there are none."""
+        ordered = sorted(self.timelines, key=lambda t: t.acked - t.created, reverse=True)
+        chosen = ordered[: max(1, round(share * len(ordered)))] if ordered else []
+        if not chosen:
+            return None
+        columns = zip(*(t.parts() for t in chosen), strict=True)
+        return len(chosen), [sum(column) / len(chosen) for column in columns]
 
 
 async def recommend_round(
@@ -97,13 +139,47 @@ async def recommend_round(
     samples: Samples,
     running: Callable[[], bool] = lambda: False,
     media_type: str = "ANIME",
+    clock: InteractionClock | None = None,
 ) -> None:
     """One round: every pair's /recommend at once; counts the round as in progress when
-    `running()` holds both before the dispatch and after the last reply."""
+    `running()` holds both before the dispatch and after the last reply. With `clock`, the
+    replies' timelines get the bot's side."""
     before = running()
-    samples.add(await discord.call("recommend_round", pairs, media_type))
+    if clock is None:
+        samples.add(await discord.call("recommend_round", pairs, media_type))
+    else:
+        with clock:
+            replies = await discord.call("recommend_round", pairs, media_type)
+        samples.add([clock.complete(r) for r in replies])
     samples.rounds += 1
     samples.in_progress += before and running()
+
+
+class InteractionClock:
+    """``with InteractionClock(bot):`` a listener on the bot's loop notes when each
+    interaction reached it; :meth:`complete` puts that time into a reply's timeline. It runs
+    as the bot's listener tasks do, so it sees an interaction when the loop gets to it."""
+
+    def __init__(self, bot: Client) -> None:
+        self._bot = bot
+        self._received: dict[int, float] = {}
+
+    async def _on_interaction(self, interaction: Interaction) -> None:
+        self._received[interaction.id] = time.monotonic()
+
+    def __enter__(self) -> InteractionClock:
+        self._bot.add_listener(self._on_interaction, "on_interaction")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._bot.remove_listener(self._on_interaction, "on_interaction")
+
+    def complete(self, reply: Reply) -> Reply:
+        timeline = reply.timeline
+        if timeline is None or timeline.interaction_id not in self._received:
+            return reply
+        received = self._received.pop(timeline.interaction_id)
+        return dataclasses.replace(reply, timeline=dataclasses.replace(timeline, received=received))
 
 
 class LagMonitor:

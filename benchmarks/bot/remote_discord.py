@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -54,7 +55,7 @@ class _Driver:
         )
         self.messages = (self.messages + [r.message for r in replies if r.message])[-KEEP_MESSAGES:]
         self.emulator.events.clear()  # keeps the emulator's event scans short
-        return [Reply(r.deferral, r.final, r.outcome, None) for r in replies]
+        return [dataclasses.replace(r, message=None) for r in replies]
 
     async def click_acks(self, clicks: int) -> tuple[list[float], int]:
         """`clicks` rating clicks at once on the last recommendation messages."""

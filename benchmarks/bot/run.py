@@ -39,6 +39,7 @@ from .remote_discord import RemoteDiscord, discord_emulator_process
 from .rss import Memory, bot_process_rss, imports_only_rss
 
 STALL_PLACES = 3
+SLOWEST_SHARE = 0.05
 MAPPINGS_SHOWN = 8
 
 BUILD_TIMEOUT_S = 900.0
@@ -252,9 +253,16 @@ def print_states(bench: states.Bench, results: list[states.StateResult]) -> None
     table(
         "Each state round by round: its slowest deferral, the bot's CPU per /recommend, and"
         " the cores its children and the OS kept busy",
-        ["state", "slowest deferral ms", "bot CPU ms per /recommend", "rest, cores"],
+        [
+            "state",
+            "slowest deferral ms",
+            "bot CPU ms per /recommend",
+            "rest, cores",
+            "a task waited for a core",
+        ],
         [[r.name, *r.round_cells()] for r in results],
     )
+    print_deferral_parts(results)
     print_cpu("CPU over each state's rounds", [(r.name, r.cpu) for r in results])
     rows = [
         [r.name, str(count), place]
@@ -266,6 +274,29 @@ def print_states(bench: states.Bench, results: list[states.StateResult]) -> None
         f" (the {STALL_PLACES} most frequent places per state, innermost frame first)",
         ["state", "stalls", "place"],
         rows or [["-", "0", "no stall"]],
+    )
+
+
+def print_deferral_parts(results: list[states.StateResult]) -> None:
+    """Per state, where the deferrals' time went: all of them, and the slowest ones."""
+    rows = []
+    for r in results:
+        for label, share in (("all", 1.0), (f"slowest {SLOWEST_SHARE:.0%}", SLOWEST_SHARE)):
+            found = r.samples.slowest_parts(share)
+            if found is None:
+                continue
+            n, parts = found
+            rows.append(
+                [r.name, label, str(n), f"{1000 * sum(parts):.0f}"]
+                + [f"{1000 * part:.0f}" for part in parts]
+            )
+    table(
+        "Where the deferrals' time went, mean ms: the emulator writing INTERACTION_CREATE, the"
+        " frame reaching a listener on the bot's loop, and the bot until the emulator had"
+        " its first callback",
+        ["state", "deferrals", "n", "total", "in the emulator", "to the bot's loop", "in the bot"],
+        rows or [["-", "none", "0", "-", "-", "-", "-"]],
+        labels=(0, 1),
     )
 
 

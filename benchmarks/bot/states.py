@@ -18,7 +18,7 @@ from tests.support.harness import BotHarness
 
 from .cpu import CpuMeter, CpuUse
 from .fixture import Plan
-from .latency import LagMonitor, Samples, recommend_round
+from .latency import InteractionClock, LagMonitor, Samples, recommend_round
 from .remote_discord import RemoteDiscord
 
 SETTLE_TIMEOUT_S = 900.0
@@ -54,14 +54,16 @@ class StateResult:
     round_cpu: list[CpuUse]  # over each round
 
     def round_cells(self) -> list[str]:
-        """Round by round: the slowest deferral (ms), the bot's CPU per /recommend (ms), and
-        the cores the rest of the machine (build and training children) kept busy."""
+        """Round by round: the slowest deferral (ms), the bot's CPU per /recommend (ms), the
+        cores the rest of the machine (build and training children) kept busy, and the share
+        of the round some runnable task waited for a core."""
         # Every round sends the same /recommends.
         n = max(1, sum(self.samples.outcomes.values()) // max(1, self.samples.rounds))
         return [
             " / ".join(f"{1000 * worst:.0f}" for worst in self.samples.round_worst),
             " / ".join(f"{1000 * use.bot / n:.1f}" for use in self.round_cpu),
             " / ".join(f"{use.cores()['rest']:.2f}" for use in self.round_cpu),
+            " / ".join(use.waiting() for use in self.round_cpu),
         ]
 
     def row(self) -> list[str]:
@@ -98,8 +100,11 @@ async def measure(bench: Bench, name: str, state: State, *, keep_going: bool) ->
         rounds: list[CpuUse] = []
         with bench.cpu_meter() as meter:
             for _ in range(bench.plan.state_rounds):
+                clock = InteractionClock(bench.harness.bot)
                 with bench.cpu_meter() as round_meter:
-                    await recommend_round(bench.discord, bench.cached, samples, running)
+                    await recommend_round(
+                        bench.discord, bench.cached, samples, running, clock=clock
+                    )
                 rounds.append(round_meter.use)
                 if not keep_going and not running():
                     break
