@@ -18,7 +18,6 @@ from benchmarks.report import mib, pct_ms, percentile, table
 from tests.support.harness import start_with_catalogue
 
 from . import states
-from .cpu import print_cpu
 from .fake_anilist import RemoteAniList, fake_anilist_process
 from .fixture import (
     BENCH_LIMITER_BUDGET,
@@ -34,12 +33,10 @@ from .fixture import (
     store_lists,
 )
 from .floor import Floor, measure_floor
-from .latency import STALL_S, Samples, recommend_round
+from .latency import Samples, recommend_round
 from .remote_discord import RemoteDiscord, discord_emulator_process
 from .rss import Memory, bot_process_rss, imports_only_rss
 
-STALL_PLACES = 3
-SLOWEST_SHARE = 0.05
 MAPPINGS_SHOWN = 8
 
 BUILD_TIMEOUT_S = 900.0
@@ -127,7 +124,7 @@ async def in_process(
         results.uncached, results.cached = await final_messages(bench, fake, users)
         for name, state, keep_going in states.STATES:
             results.states.append(await states.measure(bench, name, state, keep_going=keep_going))
-        print_states(bench, results.states)
+        states.print_states(bench, results.states)
         results.acks = await acks_during_rebuild(bench)
         results.floor = await measure_floor(bench)
         await harness.stop()
@@ -228,76 +225,6 @@ async def final_messages(
         rows,
     )
     return measured[0], measured[1]
-
-
-def print_states(bench: states.Bench, results: list[states.StateResult]) -> None:
-    table(
-        "Deferral (first callback) at 50 concurrent cached /recommend, and event-loop lag"
-        " (10 ms sleeps on the bot's loop), per state",
-        [
-            "state",
-            "n",
-            "failed",
-            "defer p50",
-            "p95",
-            "p99",
-            "lag samples",
-            "lag max",
-            "lag p99",
-            "state in progress through",
-        ],
-        [r.row() for r in results],
-    )
-    for note in bench.notes:
-        print(note)
-    table(
-        "Each state round by round: its slowest deferral, the bot's CPU per /recommend, and"
-        " the cores its children and the OS kept busy",
-        [
-            "state",
-            "slowest deferral ms",
-            "bot CPU ms per /recommend",
-            "rest, cores",
-            "a task waited for a core",
-        ],
-        [[r.name, *r.round_cells()] for r in results],
-    )
-    print_deferral_parts(results)
-    print_cpu("CPU over each state's rounds", [(r.name, r.cpu) for r in results])
-    rows = [
-        [r.name, str(count), place]
-        for r in results
-        for place, count in r.lag.stalls.most_common(STALL_PLACES)
-    ]
-    table(
-        f"Where the loop's thread was when a 10 ms sleep ran {STALL_S * 1000:.0f} ms late"
-        f" (the {STALL_PLACES} most frequent places per state, innermost frame first)",
-        ["state", "stalls", "place"],
-        rows or [["-", "0", "no stall"]],
-    )
-
-
-def print_deferral_parts(results: list[states.StateResult]) -> None:
-    """Per state, where the deferrals' time went: all of them, and the slowest ones."""
-    rows = []
-    for r in results:
-        for label, share in (("all", 1.0), (f"slowest {SLOWEST_SHARE:.0%}", SLOWEST_SHARE)):
-            found = r.samples.slowest_parts(share)
-            if found is None:
-                continue
-            n, parts = found
-            rows.append(
-                [r.name, label, str(n), f"{1000 * sum(parts):.0f}"]
-                + [f"{1000 * part:.0f}" for part in parts]
-            )
-    table(
-        "Where the deferrals' time went, mean ms: the emulator writing INTERACTION_CREATE, the"
-        " frame reaching a listener on the bot's loop, and the bot until the emulator had"
-        " its first callback",
-        ["state", "deferrals", "n", "total", "in the emulator", "to the bot's loop", "in the bot"],
-        rows or [["-", "none", "0", "-", "-", "-", "-"]],
-        labels=(0, 1),
-    )
 
 
 async def acks_during_rebuild(bench: states.Bench) -> list[float]:
