@@ -32,13 +32,21 @@ import aiosqlite
 from bot.storage.guards import UserForgotten, WriteGuard
 from bot.storage.migrations import MIGRATIONS
 
-SAVE_RATING = (
-    "INSERT INTO feedback (discord_user_id, anilist_username, media_id, media_type,"
-    " rating, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (discord_user_id, media_id) DO UPDATE SET"
-    " rating = excluded.rating, updated_at = excluded.updated_at,"
-    " anilist_username = COALESCE(excluded.anilist_username, feedback.anilist_username)"
-)
+# Seven values a rating: a statement of this many stays far below SQLite's 32,766 parameters.
+RATINGS_PER_STATEMENT = 500
+
+
+def _save_ratings(count: int) -> str:
+    """One statement storing `count` ratings; a later rating of the same title by the same
+    user, in the statement or stored, replaces the earlier one."""
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * count)
+    return (
+        "INSERT INTO feedback (discord_user_id, anilist_username, media_id, media_type,"
+        f" rating, created_at, updated_at) VALUES {values}"
+        " ON CONFLICT (discord_user_id, media_id) DO UPDATE SET"
+        " rating = excluded.rating, updated_at = excluded.updated_at,"
+        " anilist_username = COALESCE(excluded.anilist_username, feedback.anilist_username)"
+    )
 
 
 class DatabaseTooNew(Exception):
@@ -75,10 +83,14 @@ class Database:
                 raise
             await self.conn.execute("COMMIT")
 
-    async def write(self, sql: str, params: tuple = ()) -> int:
-        """Run one write statement in its own transaction; returns the rows it changed."""
-        async with self.transaction() as conn:
-            cur = await conn.execute(sql, params)
+    async def write(self, sql: str, params: tuple | list = ()) -> int:
+        """Run one write statement, atomically; returns the rows it changed.
+
+        The connection is in autocommit mode, where a statement is its own transaction: one
+        trip to the connection's thread, where BEGIN, the statement and COMMIT would be three,
+        each waiting its turn on a busy event loop."""
+        async with self._write_lock:
+            cur = await self.conn.execute(sql, params)
             return cur.rowcount
 
     @classmethod
@@ -200,7 +212,7 @@ class Database:
         """Store a rating, returning once it is committed; a second rating of the same title by
         the same user replaces it.
 
-        Ratings that arrive together are committed in one transaction (a group commit): under a
+        Ratings that arrive together are committed in one statement (a group commit): under a
         burst of clicks each waits for one commit, not for a transaction per click before it.
         A row the schema refuses fails only its own call.
         """
@@ -216,10 +228,10 @@ class Database:
     async def _write_ratings(self) -> None:
         """Commit the waiting ratings, batch after batch, until none is left."""
         while self._pending_ratings:
-            batch, self._pending_ratings = self._pending_ratings, []
+            batch = self._pending_ratings[:RATINGS_PER_STATEMENT]
+            del self._pending_ratings[:RATINGS_PER_STATEMENT]
             try:
-                async with self.transaction() as conn:
-                    await conn.executemany(SAVE_RATING, [row for row, _ in batch])
+                await self.write(_save_ratings(len(batch)), [v for row, _ in batch for v in row])
             except sqlite3.DatabaseError as error:
                 if len(batch) == 1:
                     _settle(batch[0][1], error)
@@ -237,7 +249,7 @@ class Database:
 
     async def _write_alone(self, row: tuple, future: asyncio.Future[None]) -> None:
         try:
-            await self.write(SAVE_RATING, row)
+            await self.write(_save_ratings(1), row)
         except sqlite3.DatabaseError as error:
             _settle(future, error)
         else:
@@ -350,6 +362,21 @@ class Database:
                 " VALUES (?, ?, ?, ?, ?)",
                 (interaction_id, requester_id, media_type, json.dumps(picks), time.time()),
             )
+
+    async def rating_target(
+        self, interaction_id: int | None, media_id: int
+    ) -> tuple[list[dict] | None, dict[str, Any] | None]:
+        """A rating click's one read: the picks stored for the message the bot sent in answer
+        to `interaction_id` (None when none are), and stored title `media_id` (None when it
+        is not stored)."""
+        rows = await self.reader.execute_fetchall(
+            "SELECT (SELECT picks FROM recommendation_messages WHERE interaction_id = ?)"
+            " AS picks, (SELECT data FROM media WHERE id = ?) AS data",
+            (interaction_id, media_id),
+        )
+        row = next(iter(rows))  # a SELECT without FROM is always one row
+        picks = None if row["picks"] is None else json.loads(row["picks"])
+        return picks, None if row["data"] is None else json.loads(row["data"])
 
     async def recommendation_message(
         self, interaction_id: int

@@ -8,9 +8,10 @@ A rating counts only for a title the message showed: one of the picks stored for
 retention has pruned those picks, the message's own rating buttons decide instead (Discord
 sends the message's components with the click, as the bot sent them).
 
-Before a click is acknowledged it reads two rows by primary key, on the database's read-only
-connection (which never waits for a write), and commits its own row; the clicker's linked
-account comes from memory.
+Before a click is acknowledged it reads two rows by primary key in one query, on the
+database's read-only connection (which never waits for a write), and commits its own row in
+one statement; the clicker's linked account comes from memory. Each trip to a database thread
+waits its turn on the event loop, which a burst of clicks keeps busy.
 """
 
 from __future__ import annotations
@@ -85,9 +86,13 @@ class RatingButton(Anime8Button, template=rf"{RATING_PREFIX}(?P<args>.*)"):
         media_id, rating = _parse_ints(custom_id[len(RATING_PREFIX) :], 2, custom_id)
         if rating not in RATINGS:
             raise InvalidButton()
-        if media_id not in await _titles_shown(interaction, bot):
+        message, me = interaction.message, bot.user
+        if message is None or me is None or message.author.id != me.id:
             raise NotShownHere()
-        media = (await bot.media_store.media_by_ids([media_id])).get(media_id)
+        origin = message.interaction_metadata
+        picks, media = await bot.db.rating_target(origin.id if origin else None, media_id)
+        if media_id not in _titles_shown(message, picks):
+            raise NotShownHere()
         if media is None:
             raise UserFacingError("I don't know that title any more; nothing was saved.")
         username = await bot.db.linked_username(interaction.user.id)
@@ -155,14 +160,11 @@ async def _stored_picks(
     return None if origin is None else await bot.db.recommendation_message(origin.id)
 
 
-async def _titles_shown(interaction: discord.Interaction[Any], bot: Anime8Bot) -> set[int]:
-    """The media ids a clicked recommendation message showed (see the module docstring)."""
-    message, me = interaction.message, bot.user
-    if message is None or me is None or message.author.id != me.id:
-        return set()
-    stored = await _stored_picks(interaction, bot)
-    if stored is not None:
-        return {pick["media_id"] for pick in stored[2]}
+def _titles_shown(message: discord.Message, picks: list[dict] | None) -> set[int]:
+    """The media ids a recommendation message of ours showed: its stored `picks`, or once
+    those are pruned (None) its rating buttons (see the module docstring)."""
+    if picks is not None:
+        return {pick["media_id"] for pick in picks}
     shown: set[int] = set()
     for row in message.components:
         for child in getattr(row, "children", ()):

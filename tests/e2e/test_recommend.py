@@ -93,6 +93,28 @@ async def test_rating_is_saved_and_updated(ready_bot, emulator):
     assert await ready_bot.db.ratings_of(emulator.alice.id, "ANIME") == {media_id: 3}
 
 
+async def test_a_click_is_acknowledged_after_one_read_and_one_write(
+    ready_bot, emulator, monkeypatch
+):
+    """Every trip to a database thread waits its turn on the event loop, which a burst of
+    clicks keeps busy: a click makes two before its receipt."""
+    message = await recommend(emulator, {"username": "Alice", "count": 2})
+    media_id = media_id_of(message)
+    trips = []
+    db = ready_bot.db
+    for connection, name in ((db.reader, "execute_fetchall"), (db.conn, "execute")):
+        original = getattr(connection, name)
+
+        def counted(sql, *args, _original=original, _name=name):
+            trips.append((_name, sql.split()[0]))
+            return _original(sql, *args)
+
+        monkeypatch.setattr(connection, name, counted)
+    click = await emulator.click(message, f"anime8:rate:{media_id}:7", user="bob")
+    assert (await click.wait_message())["content"].startswith("Saved: 7/10")
+    assert trips == [("execute_fetchall", "SELECT"), ("execute", "INSERT")]
+
+
 async def test_two_users_rate_the_same_message(ready_bot, emulator):
     """Each person who clicks rates for themselves."""
     message = await recommend(emulator, {"username": "Alice", "count": 1})

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from bot.storage import MIGRATIONS, Database, forget_user
+from bot.storage import MIGRATIONS, Database, database, forget_user
 
 
 @pytest.fixture
@@ -189,15 +189,25 @@ async def test_ratings_arriving_together_commit_together_and_a_bad_one_fails_alo
     assert await db.ratings_of(99, "ANIME") == {}
 
 
-async def test_a_burst_of_ratings_takes_one_or_two_transactions(db, monkeypatch):
-    opened = []
-    transaction = db.transaction
+async def test_a_burst_of_ratings_takes_one_or_two_trips_to_the_writer(db, monkeypatch):
+    """Each trip to the writer's thread waits its turn on the event loop: a burst of clicks
+    is one statement (no BEGIN and COMMIT around it), or two when the first click's own
+    statement was already under way."""
+    trips = []
+    execute = db.conn.execute
 
-    def counting_transaction():
-        opened.append(1)
-        return transaction()
+    def counting_execute(sql, *args):
+        trips.append(sql.split()[0])
+        return execute(sql, *args)
 
-    monkeypatch.setattr(db, "transaction", counting_transaction)
+    monkeypatch.setattr(db.conn, "execute", counting_execute)
     await asyncio.gather(*(db.save_rating(user, 7, "ANIME", 8) for user in range(50)))
-    assert 1 <= len(opened) <= 2  # the first click's own commit, then everyone who queued
+    assert 1 <= len(trips) <= 2 and set(trips) == {"INSERT"}
     assert await db.feedback_count("ANIME") == 50
+
+
+async def test_a_burst_bigger_than_one_statement_is_stored_whole(db, monkeypatch):
+    monkeypatch.setattr(database, "RATINGS_PER_STATEMENT", 7)
+    await asyncio.gather(*(db.save_rating(user, 7, "ANIME", user % 11) for user in range(30)))
+    assert await db.feedback_count("ANIME") == 30
+    assert await db.ratings_of(29, "ANIME") == {7: 29 % 11}
