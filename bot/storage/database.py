@@ -1,10 +1,10 @@
 """SQLite storage: aiosqlite connections, schema migrations keyed on PRAGMA user_version.
 
 Table and column names of `feedback` are a contract (other tools read them); keep them.
-Every write goes through `Database.transaction()` on `Database.conn`: that connection is shared
-by all coroutines, so without one lock a write could land inside another coroutine's open
-transaction (and be rolled back with it, or lost with a killed process). A committed write
-survives a killed process.
+Every write goes through `Database.transaction()` or `Database.write()` on `Database.conn`: that
+connection is shared by all coroutines, so without one lock a write could land inside another
+coroutine's open transaction (and be rolled back with it, or lost with a killed process). A
+committed write survives a killed process.
 
 Reads outside a transaction go through `Database.reader`, a second, read-only connection: each
 aiosqlite connection runs its statements one after another in its own thread, and in WAL mode a
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
@@ -29,11 +28,9 @@ from typing import Any
 
 import aiosqlite
 
+from bot.storage.group_commit import GroupCommit
 from bot.storage.guards import UserForgotten, WriteGuard
 from bot.storage.migrations import MIGRATIONS
-
-# Seven values a rating: a statement of this many stays far below SQLite's 32,766 parameters.
-RATINGS_PER_STATEMENT = 500
 
 
 def _save_ratings(count: int) -> str:
@@ -64,8 +61,7 @@ class Database:
         self.reader = reader
         self._write_lock = asyncio.Lock()
         self._links: dict[int, str] = {}
-        self._pending_ratings: list[tuple[tuple, asyncio.Future[None]]] = []
-        self._rating_writer: asyncio.Task[None] | None = None
+        self._ratings = GroupCommit(self.write, _save_ratings)
         self.ratings_saved: Counter[str] = Counter()  # by save_rating since start, by type
         # Erasures since start-up, by "user:<id>" / "name:<lower-case username>". In memory is
         # enough: a request that was running when the process stopped cannot write any more.
@@ -118,8 +114,7 @@ class Database:
         return db
 
     async def close(self) -> None:
-        if self._rating_writer is not None:  # ratings being committed: let them land
-            await asyncio.gather(self._rating_writer, return_exceptions=True)
+        await self._ratings.drain()  # ratings being committed: let them land
         if self.reader is not self.conn:
             await self.reader.close()
         await self.conn.close()
@@ -217,43 +212,10 @@ class Database:
         A row the schema refuses fails only its own call.
         """
         now = time.time()
-        row = (discord_user_id, anilist_username, media_id, media_type, rating, now, now)
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending_ratings.append((row, future))
-        if self._rating_writer is None or self._rating_writer.done():
-            self._rating_writer = asyncio.create_task(self._write_ratings())
-        await future
+        await self._ratings.save(
+            (discord_user_id, anilist_username, media_id, media_type, rating, now, now)
+        )
         self.ratings_saved[media_type] += 1
-
-    async def _write_ratings(self) -> None:
-        """Commit the waiting ratings, batch after batch, until none is left."""
-        while self._pending_ratings:
-            batch = self._pending_ratings[:RATINGS_PER_STATEMENT]
-            del self._pending_ratings[:RATINGS_PER_STATEMENT]
-            try:
-                await self.write(_save_ratings(len(batch)), [v for row, _ in batch for v in row])
-            except sqlite3.DatabaseError as error:
-                if len(batch) == 1:
-                    _settle(batch[0][1], error)
-                else:  # one bad row spoils the batch: commit each on its own
-                    for row, future in batch:
-                        await self._write_alone(row, future)
-                continue
-            except BaseException as error:  # closing, cancelled: nobody may wait forever
-                for _, future in batch + self._pending_ratings:
-                    _settle(future, error)
-                self._pending_ratings = []
-                raise
-            for _, future in batch:
-                _settle(future, None)
-
-    async def _write_alone(self, row: tuple, future: asyncio.Future[None]) -> None:
-        try:
-            await self.write(_save_ratings(1), row)
-        except sqlite3.DatabaseError as error:
-            _settle(future, error)
-        else:
-            _settle(future, None)
 
     async def ratings_of(self, discord_user_id: int, media_type: str) -> dict[int, int]:
         rows = await self.reader.execute_fetchall(
@@ -405,13 +367,3 @@ def first_column(row: aiosqlite.Row | tuple | None) -> Any:
     if row is None:
         raise RuntimeError("the query returned no row")
     return row[0]
-
-
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    """Resolve a waiter's future, unless it gave up waiting (cancelled)."""
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)

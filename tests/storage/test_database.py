@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from bot.storage import MIGRATIONS, Database, database, forget_user
+from bot.storage import MIGRATIONS, Database, forget_user, group_commit
 
 
 @pytest.fixture
@@ -207,7 +207,7 @@ async def test_a_burst_of_ratings_takes_one_or_two_trips_to_the_writer(db, monke
 
 
 async def test_a_burst_bigger_than_one_statement_is_stored_whole(db, monkeypatch):
-    monkeypatch.setattr(database, "RATINGS_PER_STATEMENT", 7)
+    monkeypatch.setattr(group_commit, "ROWS_PER_STATEMENT", 7)
     await asyncio.gather(*(db.save_rating(user, 7, "ANIME", user % 11) for user in range(30)))
     assert await db.feedback_count("ANIME") == 30
     assert await db.ratings_of(29, "ANIME") == {7: 29 % 11}
