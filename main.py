@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -11,7 +12,6 @@ import discord
 
 from bot.config import ConfigError, load_settings
 from bot.core import Anime8Bot, serve
-from bot.event_loop import run
 from bot.ops.logs import configure_logging
 from bot.ops.server import MetricsPortUnavailable
 from bot.storage import DatabaseTooNew
@@ -27,7 +27,7 @@ def main() -> int:
     # discord.py never logs the token, nor does our code; the handler redacts it regardless.
     configure_logging(settings)
     try:
-        run(serve(Anime8Bot(settings), handle_signals=True))
+        asyncio.run(serve(Anime8Bot(settings), handle_signals=True))
     except discord.LoginFailure:
         print(
             "anime8: Discord rejected DISCORD_TOKEN; copy the bot token again from the "

@@ -15,6 +15,7 @@ tables only; it passes or fails nothing. The sections live in benchmarks/bot/.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shlex
 import sys
 from pathlib import Path
@@ -23,7 +24,6 @@ import psutil
 
 from benchmarks.bot.fixture import FULL, QUICK
 from benchmarks.bot.run import run
-from bot import event_loop
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     command = [Path(sys.executable).name, "-m", "benchmarks.bench_bot", *sys.argv[1:]]
     print("command:", shlex.join(command))
     print(f"host: {psutil.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    event_loop.run(run(QUICK if args.quick else FULL))
+    asyncio.run(run(QUICK if args.quick else FULL))
 
 
 if __name__ == "__main__":

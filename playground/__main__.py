@@ -22,7 +22,6 @@ import discord
 
 from bot.config import ConfigError, load_settings
 from bot.core import Anime8Bot, serve
-from bot.event_loop import run
 from emulator.anilist import FakeAniList
 from emulator.discord import DiscordEmulator
 from playground.demo_data import demo_data
@@ -119,7 +118,7 @@ async def _follow_status(bot: Anime8Bot, emulator: DiscordEmulator, web: Playgro
 
 
 def main() -> int:
-    return run(run_playground(os.environ))
+    return asyncio.run(run_playground(os.environ))
 
 
 if __name__ == "__main__":
