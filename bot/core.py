@@ -286,7 +286,7 @@ def _stop(running: asyncio.Task, sig: signal.Signals) -> None:
 def _cancel_until_done(task: asyncio.Task) -> None:
     """Cancel `task`, and again every RECANCEL_AFTER_S while it runs on. A cancellation that
     arrives while discord.py connects to the gateway can be lost there: the bot then logged
-    the SIGTERM, connected anyway and ran on (one run in about eight of the SIGKILL test)."""
+    the SIGTERM, connected anyway and ran on."""
     if not task.done():
         task.cancel()
         asyncio.get_running_loop().call_later(RECANCEL_AFTER_S, _cancel_until_done, task)

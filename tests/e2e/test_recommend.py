@@ -115,6 +115,18 @@ async def test_a_click_is_acknowledged_after_one_read_and_one_write(
     assert trips == [("execute_fetchall", "SELECT"), ("execute", "INSERT")]
 
 
+async def test_a_click_on_a_title_no_longer_stored_saves_nothing(ready_bot, emulator):
+    """The click's one read finds the picks but not the title: a sentence, and no rating."""
+    message = await recommend(emulator, {"username": "Alice", "count": 2})
+    media_id = media_id_of(message)
+    await ready_bot.db.write("DELETE FROM media WHERE id = ?", (media_id,))
+    click = await emulator.click(message, f"anime8:rate:{media_id}:5", user="bob")
+    reply = await click.wait_message()
+    assert reply["content"] == "I don't know that title any more; nothing was saved."
+    assert reply["flags"] & FLAG_EPHEMERAL
+    assert await ready_bot.db.ratings_of(emulator.bob.id, "ANIME") == {}
+
+
 async def test_two_users_rate_the_same_message(ready_bot, emulator):
     """Each person who clicks rates for themselves."""
     message = await recommend(emulator, {"username": "Alice", "count": 1})

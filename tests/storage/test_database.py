@@ -208,6 +208,15 @@ async def test_a_burst_of_ratings_takes_one_or_two_trips_to_the_writer(db, monke
 
 async def test_a_burst_bigger_than_one_statement_is_stored_whole(db, monkeypatch):
     monkeypatch.setattr(group_commit, "ROWS_PER_STATEMENT", 7)
+    rows_per_statement = []
+    execute = db.conn.execute
+
+    def counting_execute(sql, *args):
+        rows_per_statement.append(sql.count("(?, ?, ?, ?, ?, ?, ?)"))
+        return execute(sql, *args)
+
+    monkeypatch.setattr(db.conn, "execute", counting_execute)
     await asyncio.gather(*(db.save_rating(user, 7, "ANIME", user % 11) for user in range(30)))
+    assert max(rows_per_statement) <= 7 and sum(rows_per_statement) == 30
     assert await db.feedback_count("ANIME") == 30
     assert await db.ratings_of(29, "ANIME") == {7: 29 % 11}
